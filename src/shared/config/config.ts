@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { scError } from '../errors';
+import type { Parser } from './parsers';
+
+/**
+ * Configuration: defaults, then a JSON file (`--config file.json`), then the environment,
+ * then validation, into one frozen typed object. This is the only module that reads
+ * `process.env`. Error messages name the bad setting by its environment variable.
+ */
+export interface Setting<T> {
+  /** Environment variable, also accepted as a key in the config file. */
+  readonly env: string;
+  readonly default: T;
+  readonly parse: Parser<T>;
+  readonly help: string;
+  /** Never printed back (help shows "(secret)"). */
+  readonly secret?: boolean;
+}
+
+export type Schema = Record<string, Setting<any>>;
+export type ConfigOf<S extends Schema> = { readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+export function setting<T>(env: string, def: T, parse: Parser<T>, help: string, opts: { secret?: boolean } = {}): Setting<T> {
+  return Object.freeze({ env, default: def, parse, help, secret: opts.secret ?? false });
+}
+
+export interface CommandLine {
+  help: boolean;
+  configFile?: string;
+  /** Arguments that are not options (sub-commands and their operands). */
+  positionals: string[];
+}
+
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const out: CommandLine = { help: false, positionals: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') out.help = true;
+    else if (a === '--config' || a === '-c') {
+      const v = argv[++i];
+      if (!v) throw scError('SC_ERR_CONFIG', '--config needs a file path');
+      out.configFile = v;
+    } else if (a.startsWith('--config=')) out.configFile = a.slice('--config='.length);
+    else if (a.startsWith('-') && a !== '-') throw scError('SC_ERR_CONFIG', `unknown option ${a} (try --help)`);
+    else out.positionals.push(a);
+  }
+  return out;
+}
+
+function camelToEnv(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw scError('SC_ERR_CONFIG', `cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw scError('SC_ERR_CONFIG', `config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw scError('SC_ERR_CONFIG', `config file ${path} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export interface LoadOptions {
+  configFile?: string;
+  /** Defaults to process.env; tests pass their own. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export function loadConfig<S extends Schema>(schema: S, opts: LoadOptions = {}): ConfigOf<S> {
+  const env = opts.env ?? process.env;
+  const file = opts.configFile ? readConfigFile(opts.configFile) : {};
+  const byEnv = new Map(Object.entries(schema).map(([k, s]) => [s.env, k]));
+  for (const fk of Object.keys(file)) {
+    if (!byEnv.has(fk) && !(fk in schema) && !byEnv.has(camelToEnv(fk))) {
+      throw scError('SC_ERR_CONFIG', `unknown setting "${fk}" in ${opts.configFile}`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(schema)) {
+    let raw: unknown = undefined;
+    let from = 'default';
+    const fileValue = file[s.env] ?? file[key];
+    if (fileValue !== undefined) {
+      raw = fileValue;
+      from = `${opts.configFile}`;
+    }
+    const envValue = env[s.env];
+    if (envValue !== undefined && envValue !== '') {
+      raw = envValue;
+      from = 'environment';
+    }
+    if (raw === undefined) {
+      out[key] = s.default;
+      continue;
+    }
+    try {
+      out[key] = s.parse(raw);
+    } catch (err) {
+      throw scError('SC_ERR_CONFIG', `${s.env} (from ${from}) ${(err as Error).message}`);
+    }
+  }
+  return Object.freeze(out) as ConfigOf<S>;
+}
+
+function show(v: unknown): string {
+  if (Array.isArray(v)) return v.join(',');
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return String(v);
+}
+
+/** The `--help` text: usage, then every setting with its default. */
+export function helpText<S extends Schema>(program: string, summary: string, schema: S, usage: string[] = []): string {
+  const rows = Object.values(schema).map((s) => {
+    const def = s.secret ? '(secret, unset)' : show(s.default) === '' ? '(unset)' : show(s.default);
+    return { name: s.env, def, help: s.help };
+  });
+  const w = Math.max(...rows.map((r) => r.name.length));
+  const lines = [
+    `${program}: ${summary}`,
+    '',
+    'Usage:',
+    `  node dist/${program}.js [--config file.json]`,
+    ...usage.map((u) => `  ${u}`),
+    `  node dist/${program}.js --help`,
+    '',
+    'Settings come from defaults, then the JSON config file (keys are the names below),',
+    'then environment variables. Sizes take K/M/G suffixes; durations take s/ms/m.',
+    '',
+    ...rows.map((r) => `  ${r.name.padEnd(w)}  ${r.help} [default: ${r.def}]`),
+    '',
+  ];
+  return lines.join('\n');
+}
