@@ -1,0 +1,52 @@
+import { hostname } from 'node:os';
+import { setting, type ConfigOf } from '../shared/config/config';
+import { integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
+
+/** An origin base URL: http(s), no query or fragment; a path prefix is allowed. */
+const originUrl = (raw: unknown): string => {
+  const s = optionalHttpUrl(raw);
+  if (s === '') throw new Error('must not be empty');
+  const u = new URL(s);
+  if (u.search || u.hash || u.username || u.password) throw new Error(`must be a plain base URL without query, fragment or credentials, got "${s}"`);
+  return s.replace(/\/+$/, '');
+};
+
+const headerName = pattern(/^[A-Za-z0-9-]*$/, 'an HTTP header name (letters, digits, dashes)');
+
+export const edgeSchema = {
+  host: setting('HOST', '0.0.0.0', string, 'listen address (the edge sits behind a load balancer; use 127.0.0.1 to keep it local)'),
+  httpPort: setting('HTTP_PORT', 8081, port, 'HTTP listen port (0 picks a free port)'),
+  origins: setting('ORIGINS', ['http://127.0.0.1:8080'] as readonly string[], list(originUrl), 'origin base URLs, comma-separated; the first is primary, the rest backups'),
+  cacheMaxBytes: setting('CACHE_MAX_BYTES', 512 * 1024 * 1024, size({ min: 1024 }), 'bound of the in-memory cache in bytes (least recently used objects are evicted)'),
+  maxObjectBytes: setting('MAX_OBJECT_BYTES', 64 * 1024 * 1024, size({ min: 1024 }), 'largest upstream object the edge accepts; bigger ones get 502'),
+  playlistTtl: setting('PLAYLIST_TTL', 3, seconds(), 'cache time of playlists (.m3u8, .mpd) when the origin sends no max-age'),
+  playlistTtlMax: setting('PLAYLIST_TTL_MAX', 10, seconds(), 'cap on the cache time of playlists, whatever the origin says'),
+  segmentTtl: setting('SEGMENT_TTL', 900, seconds(), 'cache time of segments and other media when the origin sends no max-age'),
+  segmentTtlMax: setting('SEGMENT_TTL_MAX', 86400, seconds(), 'cap on the cache time of segments'),
+  otherTtl: setting('OTHER_TTL', 3, seconds(), 'cache time of anything that is neither playlist nor media, without origin max-age'),
+  errorTtl: setting('ERROR_TTL', 2, seconds(), 'cache time of 404/410 answers for segments (playlists never cache errors; 0 = never)'),
+  staleIfError: setting('STALE_IF_ERROR', 600, seconds(), 'how long past expiry a segment may be served STALE when every origin fails (0 = off)'),
+  staleWhileRevalidate: setting('STALE_WHILE_REVALIDATE', 0, seconds(), 'serve an expired segment as UPDATING for this long while it is refreshed in the background (playlists: at most 1 s)'),
+  upstreamConnectTimeout: setting('UPSTREAM_CONNECT_TIMEOUT', 2, seconds({ min: 0.001 }), 'connect timeout per origin (then the next origin is tried)'),
+  upstreamTimeout: setting('UPSTREAM_TIMEOUT', 10, seconds({ min: 0.001 }), 'response header and body-idle timeout per origin'),
+  upstreamConnections: setting('UPSTREAM_CONNECTIONS', 32, integer({ min: 1, max: 1024 }), 'keep-alive connections per origin'),
+  failTimeout: setting('FAIL_TIMEOUT', 10, seconds(), 'how long a failed origin is skipped before it is tried again'),
+  clientSecretHeader: setting('CLIENT_SECRET_HEADER', 'x-origin-verify', headerName, 'header the client tier (CloudFront) must send'),
+  clientSecret: setting('CLIENT_SECRET', '', string, 'when set, proxied and player requests without CLIENT_SECRET_HEADER equal to it get 403', { secret: true }),
+  originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', headerName, 'header sent to the origins'),
+  originSecret: setting('ORIGIN_SECRET', '', string, 'when set, sent to the origins in ORIGIN_SECRET_HEADER', { secret: true }),
+  publicDir: setting('PUBLIC_DIR', 'public', string, 'folder served at / (the player); files are listed at start-up; empty = none'),
+  edgeId: setting('EDGE_ID', hostname(), string, 'value of X-Media-Handled-By'),
+  maxHeaderBytes: setting('MAX_HEADER_BYTES', 16 * 1024, size({ min: 1024 }), 'largest request head (request line and headers) accepted'),
+  requestTimeout: setting('REQUEST_TIMEOUT', 30, seconds({ min: 0.1 }), 'a client must send its whole request within this'),
+  headersTimeout: setting('HEADERS_TIMEOUT', 10, seconds({ min: 0.1 }), 'a client must send its request head within this'),
+  keepAliveTimeout: setting('KEEP_ALIVE_TIMEOUT', 65, seconds({ min: 0.1 }), 'idle keep-alive connections are closed after this'),
+  drainDelay: setting('DRAIN_DELAY', 5, seconds(), 'on SIGTERM, /healthz fails this long before the edge stops accepting connections'),
+  drainTimeout: setting('DRAIN_TIMEOUT', 30, seconds({ min: 0.1 }), 'longest wait for in-flight requests when shutting down'),
+  spotMonitor: setting('SPOT_MONITOR', 'auto', oneOf(['auto', 'on', 'off'] as const), 'poll EC2 instance metadata for a Spot interruption notice and drain (auto = only on EC2)'),
+  imdsUrl: setting('IMDS_URL', 'http://169.254.169.254', originUrl, 'instance metadata base URL (IMDSv2)'),
+  spotPollInterval: setting('SPOT_POLL_INTERVAL', 5, seconds({ min: 0.05 }), 'how often the Spot interruption notice is polled'),
+  logLevel: setting('LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'log level'),
+};
+
+export type EdgeConfig = ConfigOf<typeof edgeSchema>;

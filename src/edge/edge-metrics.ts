@@ -1,0 +1,98 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { UpstreamOutcome } from './origin-pool';
+
+export type CacheStatus = 'HIT' | 'MISS' | 'EXPIRED' | 'STALE' | 'UPDATING' | 'BYPASS';
+export const CACHE_STATUSES: readonly CacheStatus[] = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'BYPASS'];
+
+export interface EdgeTotals {
+  requests: number;
+  byCacheStatus: Record<CacheStatus, number>;
+  /** Requests refused before reaching the cache (bad target, method, missing secret). */
+  refused: number;
+  coalescedWaiters: number;
+  upstreamRequests: number;
+  bytesSent: number;
+}
+
+export interface CacheGauges {
+  bytes(): number;
+  objects(): number;
+}
+
+/**
+ * Counters for the proxy path, kept twice on purpose: plain numbers for `/server-status` and
+ * Prometheus series for `/metrics`. Label children are resolved once, since this runs per request.
+ */
+export class EdgeMetrics {
+  readonly totals: EdgeTotals = {
+    requests: 0,
+    byCacheStatus: { HIT: 0, MISS: 0, EXPIRED: 0, STALE: 0, UPDATING: 0, BYPASS: 0 },
+    refused: 0,
+    coalescedWaiters: 0,
+    upstreamRequests: 0,
+    bytesSent: 0,
+  };
+  private readonly byStatus: Record<CacheStatus, { inc(n?: number): void }>;
+  private readonly refusedCounter: Counter<string>;
+  private readonly coalesced: Counter<string>;
+  private readonly upstream: Counter<'origin' | 'outcome'>;
+  private readonly bytes: Counter<string>;
+
+  constructor(registry: Registry, cache: CacheGauges) {
+    const requests = new Counter({
+      name: 'spherecast_edge_requests_total',
+      help: 'Proxied requests by X-Media-Cache-Status',
+      labelNames: ['cache_status'],
+      registers: [registry],
+    });
+    this.byStatus = Object.fromEntries(CACHE_STATUSES.map((s) => [s, requests.labels(s)])) as EdgeMetrics['byStatus'];
+    this.refusedCounter = new Counter({ name: 'spherecast_edge_refused_total', help: 'Requests refused (bad target, method, secret)', registers: [registry] });
+    this.coalesced = new Counter({ name: 'spherecast_edge_coalesced_waiters_total', help: 'Requests that waited on another request\'s upstream fetch instead of making their own', registers: [registry] });
+    this.upstream = new Counter({
+      name: 'spherecast_edge_upstream_requests_total',
+      help: 'Upstream attempts per origin and outcome',
+      labelNames: ['origin', 'outcome'],
+      registers: [registry],
+    });
+    this.bytes = new Counter({ name: 'spherecast_edge_response_body_bytes_total', help: 'Body bytes sent to clients by the proxy path', registers: [registry] });
+    new Gauge({
+      name: 'spherecast_edge_cache_bytes',
+      help: 'Bytes held by the cache (bodies plus per-entry overhead)',
+      registers: [registry],
+      collect() {
+        this.set(cache.bytes());
+      },
+    });
+    new Gauge({
+      name: 'spherecast_edge_cache_objects',
+      help: 'Objects held by the cache',
+      registers: [registry],
+      collect() {
+        this.set(cache.objects());
+      },
+    });
+  }
+
+  served(status: CacheStatus, bodyBytes: number): void {
+    this.totals.requests++;
+    this.totals.byCacheStatus[status]++;
+    this.totals.bytesSent += bodyBytes;
+    this.byStatus[status].inc();
+    if (bodyBytes > 0) this.bytes.inc(bodyBytes);
+  }
+
+  refused(): void {
+    this.totals.refused++;
+    this.refusedCounter.inc();
+  }
+
+  coalescedWaiter(): void {
+    this.totals.coalescedWaiters++;
+    this.coalesced.inc();
+  }
+
+  upstreamAttempt(origin: string, outcome: UpstreamOutcome): void {
+    this.totals.upstreamRequests++;
+    this.upstream.inc({ origin, outcome });
+  }
+}

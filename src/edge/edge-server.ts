@@ -1,0 +1,301 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import { createMetricsRegistry } from '../shared/metrics';
+import { scError } from '../shared/errors';
+import type { EdgeConfig } from './config';
+import { CacheStore } from './cache-store';
+import { EdgeMetrics } from './edge-metrics';
+import { OriginPool } from './origin-pool';
+import { ProxyCache } from './proxy-cache';
+import { checkRequestTarget } from './request-target';
+import { writeObject } from './object-response';
+import { serverStatus, type ServerStatus } from './server-status';
+
+export interface EdgeServerOptions {
+  config: EdgeConfig;
+  log: Logger;
+  clock: Clock;
+}
+
+/** Endpoints of the edge itself: answered without the client secret (load balancer, monitoring). */
+const PURGE_INTERVAL_MS = 60_000;
+
+const OWN_ENDPOINTS = new Set(['/healthz', '/server-status', '/metrics']);
+
+/**
+ * The edge's HTTP side. A plain node:http server screens every request first (method, target,
+ * client secret) and answers fresh cache hits straight from memory; everything else goes to
+ * Fastify: the health, status and metrics endpoints, the player files and the proxy route.
+ */
+export class EdgeServer {
+  readonly store: CacheStore;
+  readonly origins: OriginPool;
+  readonly proxy: ProxyCache;
+  readonly metrics: EdgeMetrics;
+  readonly registry: Registry;
+  private readonly config: EdgeConfig;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly app: FastifyInstance;
+  private server: Server | null = null;
+  private readonly startedAt: number;
+  private readonly secret: Buffer | null;
+  private readonly secretHeader: string;
+  private draining = false;
+  private purgeTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: EdgeServerOptions) {
+    const { config, clock } = opts;
+    this.config = config;
+    this.clock = clock;
+    this.log = opts.log.child({ component: 'edge-server' });
+    this.startedAt = clock.now();
+    this.secret = config.clientSecret ? Buffer.from(config.clientSecret) : null;
+    this.secretHeader = config.clientSecretHeader.toLowerCase();
+    this.registry = createMetricsRegistry('edge');
+    this.store = new CacheStore({ maxBytes: config.cacheMaxBytes, clock });
+    this.metrics = new EdgeMetrics(this.registry, { bytes: () => this.store.bytes, objects: () => this.store.objects });
+    this.origins = new OriginPool({
+      origins: config.origins,
+      connectTimeoutMs: config.upstreamConnectTimeout * 1000,
+      timeoutMs: config.upstreamTimeout * 1000,
+      failTimeoutMs: config.failTimeout * 1000,
+      connections: config.upstreamConnections,
+      maxObjectBytes: config.maxObjectBytes,
+      headers: config.originSecret ? { [config.originSecretHeader.toLowerCase()]: config.originSecret } : {},
+      clock,
+      log: opts.log,
+      onAttempt: (origin, outcome) => this.metrics.upstreamAttempt(origin, outcome),
+    });
+    this.proxy = new ProxyCache({
+      store: this.store,
+      origins: this.origins,
+      metrics: this.metrics,
+      clock,
+      log: opts.log,
+      handledBy: config.edgeId,
+      policy: {
+        playlistTtlMs: config.playlistTtl * 1000,
+        playlistTtlMaxMs: config.playlistTtlMax * 1000,
+        segmentTtlMs: config.segmentTtl * 1000,
+        segmentTtlMaxMs: config.segmentTtlMax * 1000,
+        otherTtlMs: config.otherTtl * 1000,
+        errorTtlMs: config.errorTtl * 1000,
+        staleIfErrorMs: config.staleIfError * 1000,
+        staleWhileRevalidateMs: config.staleWhileRevalidate * 1000,
+      },
+    });
+    this.app = Fastify({
+      logger: false,
+      forceCloseConnections: 'idle',
+      serverFactory: (fastifyHandler) => this.createHttpServer(fastifyHandler),
+    });
+  }
+
+  private createHttpServer(fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+    const c = this.config;
+    const server = createServer(
+      {
+        maxHeaderSize: c.maxHeaderBytes,
+        requestTimeout: c.requestTimeout * 1000,
+        headersTimeout: c.headersTimeout * 1000,
+        keepAliveTimeout: c.keepAliveTimeout * 1000,
+        requireHostHeader: true,
+      },
+      (req, res) => this.screen(req, res, fastifyHandler),
+    );
+    // A client that stops reading (or sending) mid-request is dropped after this much inactivity.
+    server.timeout = c.requestTimeout * 1000;
+    // CONNECT would make this a tunnel: refuse it outright.
+    server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+      this.metrics.refused();
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      socket.destroySoon();
+    });
+    this.server = server;
+    return server;
+  }
+
+  /** First stop for every request; answers fresh hits itself. */
+  private screen(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): void {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
+      this.refuse(res, 405, 'method not allowed', ['allow', 'GET, HEAD, OPTIONS']);
+      return;
+    }
+    const url = req.url ?? '';
+    const target = checkRequestTarget(url);
+    if (!target.ok) {
+      this.refuse(res, 400, `bad request: ${target.reason}`);
+      return;
+    }
+    if (this.secret && !OWN_ENDPOINTS.has(target.path) && !this.secretMatches(req.headers[this.secretHeader])) {
+      this.refuse(res, 403, 'forbidden');
+      return;
+    }
+    if (method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+        'access-control-allow-headers': 'Range, If-None-Match, If-Modified-Since',
+        'access-control-max-age': '86400',
+        'x-media-handled-by': this.config.edgeId,
+      });
+      res.end();
+      return;
+    }
+    const hit = this.proxy.fresh(url);
+    if (hit !== undefined) {
+      const bytes = writeObject(req, res, hit, 'HIT', this.clock.now(), this.draining);
+      this.metrics.served('HIT', bytes);
+      return;
+    }
+    next(req, res);
+  }
+
+  private secretMatches(given: string | string[] | undefined): boolean {
+    if (typeof given !== 'string' || this.secret === null) return false;
+    const g = Buffer.from(given);
+    return g.length === this.secret.length && timingSafeEqual(g, this.secret);
+  }
+
+  private refuse(res: ServerResponse, status: number, message: string, extra: string[] = []): void {
+    this.metrics.refused();
+    const body = `${message}\n`;
+    res.writeHead(status, [
+      'content-type', 'text/plain; charset=utf-8',
+      'content-length', String(Buffer.byteLength(body)),
+      'cache-control', 'no-store',
+      'access-control-allow-origin', '*',
+      'x-media-handled-by', this.config.edgeId,
+      // Whatever else the client sent on this connection is not worth reading.
+      'connection', 'close',
+      ...extra,
+    ]);
+    res.end(body);
+  }
+
+  private async routes(): Promise<void> {
+    const app = this.app;
+    app.get('/healthz', async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      if (this.draining) {
+        reply.header('connection', 'close');
+        return reply.code(503).send({ status: 'draining' });
+      }
+      return { status: 'ok' };
+    });
+    app.get('/server-status', async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return this.status();
+    });
+    app.get('/metrics', async (_req, reply) => {
+      reply.header('cache-control', 'no-store').type(this.registry.contentType);
+      return this.registry.metrics();
+    });
+
+    const publicDir = this.config.publicDir ? resolve(this.config.publicDir) : '';
+    if (publicDir && existsSync(publicDir) && statSync(publicDir).isDirectory()) {
+      // Files are listed once at start-up (wildcard: false) so that every other path goes to
+      // the proxy without a file-system lookup first.
+      await app.register(fastifyStatic, { root: publicDir, wildcard: false, dotfiles: 'deny', setHeaders: (reply) => reply.header('x-media-handled-by', this.config.edgeId) });
+      this.log.info({ publicDir }, 'serving the player');
+    } else if (publicDir) {
+      this.log.warn({ publicDir }, 'PUBLIC_DIR does not exist: no player served');
+    }
+
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/*',
+      handler: async (request, reply) => {
+        reply.hijack();
+        const raw = request.raw;
+        try {
+          const served = await this.proxy.serve(raw.url ?? '/');
+          const bytes = writeObject(raw, reply.raw, served.object, served.cacheStatus, this.clock.now(), this.draining);
+          this.metrics.served(served.cacheStatus, bytes);
+        } catch (err) {
+          this.log.error({ err, url: raw.url }, 'proxy request failed');
+          if (!reply.raw.headersSent) this.refuse(reply.raw, 500, 'internal error');
+          else reply.raw.destroy();
+        }
+      },
+    });
+    app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      if (status >= 500) this.log.error({ err }, 'request failed');
+      reply.code(status).header('cache-control', 'no-store').send({ error: status >= 500 ? 'internal error' : err.message });
+    });
+  }
+
+  status(): ServerStatus {
+    return serverStatus({
+      edge: this.config.edgeId,
+      startedAt: this.startedAt,
+      now: this.clock.now(),
+      draining: this.draining,
+      totals: this.metrics.totals,
+      upstreamInFlight: this.proxy.inFlight,
+      cache: { objects: this.store.objects, bytes: this.store.bytes, maxBytes: this.store.maxBytes, evictions: this.store.evictions },
+      origins: this.origins.status(),
+    });
+  }
+
+  /** Listens; returns the bound port (HTTP_PORT 0 picks a free one). */
+  async start(): Promise<number> {
+    await this.routes();
+    try {
+      await this.app.listen({ host: this.config.host, port: this.config.httpPort });
+    } catch (err) {
+      throw scError('SC_ERR_LISTEN', `${this.config.host}:${this.config.httpPort}`, (err as Error).message);
+    }
+    const port = (this.app.server.address() as AddressInfo).port;
+    // Expired entries that can no longer be used are dropped before the LRU would get to them.
+    this.purgeTimer = setInterval(() => this.store.purgeUseless(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+    this.log.info({ host: this.config.host, port, origins: this.config.origins, cacheMaxBytes: this.config.cacheMaxBytes }, 'listening');
+    return port;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** /healthz starts failing so the load balancer stops sending; requests are still served. */
+  startDrain(reason: string): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.log.info({ reason, drainDelayS: this.config.drainDelay }, 'draining: /healthz now fails');
+  }
+
+  /** Drain, wait DRAIN_DELAY, stop accepting, finish in-flight requests (at most DRAIN_TIMEOUT), release the origins. */
+  async close(reason: string): Promise<void> {
+    this.startDrain(reason);
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    if (this.config.drainDelay > 0) await new Promise((r) => setTimeout(r, this.config.drainDelay * 1000));
+    const closing = this.app.close();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), this.config.drainTimeout * 1000);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.log.warn({ drainTimeoutS: this.config.drainTimeout }, 'requests still in flight at DRAIN_TIMEOUT: closing their connections');
+      this.server?.closeAllConnections();
+      await closing;
+    }
+    await this.proxy.settled();
+    await this.origins.close();
+  }
+}

@@ -1,0 +1,98 @@
+/// <reference lib="dom" />
+// Entry point of player.html: read the query string, build the scene, start playback, wire the controls.
+import Hls from 'hls.js';
+import { aframe, hasWebGl } from './aframe-global';
+import { chooseEngine } from './playback-engine';
+import { PlayerController } from './player-controller';
+import { parsePlayerOptions } from './player-options';
+import { PlayerUi } from './player-ui';
+import { QualityMenu } from './quality-menu';
+import { buildScene, registerSceneComponents } from './scene';
+import { StatsOverlay } from './stats-overlay';
+
+function byId<T extends HTMLElement>(id: string): T {
+  return document.getElementById(id) as T;
+}
+
+function main(): void {
+  const options = parsePlayerOptions(location.search, location.href);
+  const ui = new PlayerUi({ retry: () => controller?.retryNow(), goLive: () => controller?.liveEdge() });
+  const video = ui.video;
+  let controller: PlayerController | undefined;
+
+  if (options.warnings.length) ui.showToast(options.warnings.join(' '));
+  if (!options.url) {
+    ui.showFatal('Nothing to play', options.urlError ?? 'No stream given.');
+    document.body.classList.add('sc-no-stream');
+    return;
+  }
+
+  const AFRAME = aframe();
+  if (AFRAME && hasWebGl()) {
+    registerSceneComponents(AFRAME);
+    document.body.prepend(buildScene({ projection: options.projection, stereo: options.stereo, video }));
+  } else {
+    // Still worth watching: show the plain video, flat, and say why there is no 360° view.
+    document.body.classList.add('sc-fallback');
+    ui.showToast(
+      AFRAME
+        ? 'This browser has no WebGL, so the video is shown flat instead of in 360°.'
+        : 'The 360° viewer (A-Frame) did not load, so the video is shown flat.',
+    );
+  }
+
+  video.muted = options.muted;
+  const engine = chooseEngine(
+    { mse: Hls.isSupported(), nativeHls: video.canPlayType('application/vnd.apple.mpegurl') !== '' },
+    options.engine,
+  );
+  if (engine === 'none') {
+    ui.showFatal(
+      'This browser cannot play this stream',
+      'It supports neither Media Source Extensions nor HLS video. Try a current version of Chrome, Firefox, Edge or Safari.',
+    );
+    return;
+  }
+
+  const stats = new StatsOverlay(byId('sc-stats'), byId('sc-stats-button'), () => controller!.sample());
+  // After a reload (retry, stream restarted) keep playing if the person had started it.
+  let started = false;
+  video.addEventListener('play', () => {
+    started = true;
+  });
+  controller = new PlayerController({
+    video,
+    url: options.url,
+    engine,
+    live: options.live,
+    events: {
+      message: (m) => ui.showMessage(m),
+      levels: (choices) => quality.setChoices(choices),
+      live: (live) => ui.setLive(live),
+      ready: () => {
+        if (options.autoplay || started) void ui.autoplay();
+        else ui.offerPlay();
+      },
+    },
+  });
+  const quality = new QualityMenu(byId('sc-quality-button'), byId('sc-quality-menu'), controller);
+  setInterval(() => quality.refresh(), 2000);
+  ui.setLive(options.live);
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'i' && !(event.target instanceof HTMLInputElement)) stats.toggle();
+  });
+  if (options.showStats) stats.show(true);
+  document.title = `${streamName(options.url)} · spherecast`;
+  controller.start();
+  // Exposed for tests and for people debugging a stream in the console.
+  (window as unknown as { spherecast?: unknown }).spherecast = { controller, options, engine };
+}
+
+function streamName(url: string): string {
+  const path = new URL(url).pathname.replace(/\/(index|manifest|master|playlist)\.m3u8$/i, '');
+  const last = path.split('/').filter(Boolean).pop() ?? 'stream';
+  return decodeURIComponent(last.replace(/\.m3u8$/i, ''));
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
+else main();

@@ -1,0 +1,55 @@
+import { setting, type ConfigOf } from '../shared/config/config';
+import { bool, integer, json, oneOf, optionalHttpUrl, port, seconds, string } from '../shared/config/parsers';
+import { DEFAULT_LADDER, ladderToJson, parseLadder, type Ladder } from './ladder';
+
+/**
+ * LADDER is kept as canonical JSON text so --help shows exactly what the setting takes; the
+ * program reads it with ladderFromConfig. Accepts the JSON text (environment) or the array itself
+ * (config file).
+ */
+const ladderText = (raw: unknown): string => {
+  const parsed = json((v) => v)(raw);
+  parseLadder(parsed);
+  return JSON.stringify(parsed);
+};
+
+export function ladderFromConfig(text: string): Ladder {
+  return parseLadder(JSON.parse(text));
+}
+
+const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+
+const baseUrl = (raw: unknown): string => {
+  const s = optionalHttpUrl(raw);
+  if (s === '') throw new Error('must not be empty');
+  return s.replace(/\/+$/, '');
+};
+
+export const transcoderSchema = {
+  mediaDir: setting('MEDIA_DIR', './var', string, 'local media folder; scratch space for jobs is MEDIA_DIR/transcoder-scratch'),
+  ingress: setting('INGRESS', '', string, 'where recordings are read from: a folder, file:///path or s3://bucket/prefix (empty = MEDIA_DIR/ingress)'),
+  egress: setting('EGRESS', '', string, 'where renditions are published: a folder, file:///path or s3://bucket/prefix (empty = MEDIA_DIR/egress)'),
+  queue: setting('QUEUE', '', string, 'job queue: a folder, file:///path or an SQS queue URL (empty = MEDIA_DIR/queue)'),
+  ladder: setting('LADDER', JSON.stringify(ladderToJson(DEFAULT_LADDER)), ladderText, 'ABR ladder as JSON: [{"width":640,"height":360,"bitrate":"500k"},...,{"audio":"64k"}]; each box is fitted to the source aspect, never upscaled'),
+  preset: setting('PRESET', 'veryfast', oneOf(X264_PRESETS), 'x264 preset for every rendition'),
+  segmentSeconds: setting('SEGMENT_SECONDS', 10, seconds({ min: 1, max: 60 }), 'HLS segment length; also the GOP length (keyframes aligned across renditions)'),
+  concurrency: setting('CONCURRENCY', 1, integer({ min: 1, max: 64 }), 'jobs transcoded at once'),
+  threads: setting('THREADS', 0, integer({ min: 0, max: 256 }), 'ffmpeg threads per job (0 = ffmpeg decides)'),
+  visibilityTimeout: setting('VISIBILITY_TIMEOUT', 120, seconds({ min: 1, max: 43200 }), 'a received job stays hidden this long; running jobs extend it every third of it'),
+  receiveWait: setting('RECEIVE_WAIT', 20, seconds({ min: 0, max: 20 }), 'queue long-poll wait'),
+  maxReceiveCount: setting('MAX_RECEIVE_COUNT', 5, integer({ min: 1, max: 1000 }), 'local queue: receives before a failing job is dead-lettered (SQS: the redrive policy decides)'),
+  cubemap: setting('CUBEMAP', false, bool, 'also produce a 3x2 cubemap rendition set (v360) from 2:1 equirectangular sources, in MANIFEST_CUBEMAP.M3U8'),
+  s3Endpoint: setting('S3_ENDPOINT', '', optionalHttpUrl, 'S3-compatible endpoint (path-style); empty = AWS'),
+  sqsEndpoint: setting('SQS_ENDPOINT', '', optionalHttpUrl, 'SQS-compatible endpoint; empty = from the queue URL'),
+  awsRegion: setting('AWS_REGION', '', string, 'AWS region (empty = the SDK default chain)'),
+  spotMonitor: setting('SPOT_MONITOR', 'auto', oneOf(['auto', 'on', 'off'] as const), 'poll EC2 metadata for a Spot interruption notice, then hand the running jobs back and exit (auto = only on EC2)'),
+  imdsUrl: setting('IMDS_URL', 'http://169.254.169.254', baseUrl, 'instance metadata base URL (IMDSv2)'),
+  spotPollInterval: setting('SPOT_POLL_INTERVAL', 5, seconds({ min: 0.05 }), 'how often the Spot interruption notice is polled'),
+  metricsHost: setting('METRICS_HOST', '127.0.0.1', string, 'listen address of /metrics and /healthz'),
+  metricsPort: setting('METRICS_PORT', 9103, port, 'port of /metrics and /healthz (0 picks a free port)'),
+  ffmpegPath: setting('FFMPEG_PATH', 'ffmpeg', string, 'ffmpeg binary'),
+  ffprobePath: setting('FFPROBE_PATH', 'ffprobe', string, 'ffprobe binary'),
+  logLevel: setting('LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'log level'),
+};
+
+export type TranscoderConfig = ConfigOf<typeof transcoderSchema>;

@@ -1,0 +1,188 @@
+import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
+import { join } from 'node:path';
+import { SpherecastError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { RenditionPlan, VideoRendition } from './ladder';
+
+/**
+ * One ffmpeg run that decodes the source once and writes every rendition as HLS at once: a
+ * split/scale filter graph, one x264 encoder per rendition with the same fixed GOP
+ * (segment length x fps, keyint_min equal, no scene-cut keyframes, keyframes forced on segment
+ * boundaries) so all renditions cut segments at the same instants, and the HLS muxer with
+ * -var_stream_map writing `<outDir>/<rendition>/index.m3u8` and its segments.
+ */
+export interface HlsJobOptions {
+  readonly input: string;
+  readonly outDir: string;
+  readonly plan: RenditionPlan;
+  readonly preset: string;
+  /** 0 = ffmpeg decides. */
+  readonly threads: number;
+  readonly ffmpegPath: string;
+  readonly log: Logger;
+  /** Source duration in seconds, for percent and ETA (optional). */
+  readonly duration?: number;
+  /** Called at most every `progressEveryMs` with ffmpeg's progress. */
+  readonly onProgress?: (p: Progress) => void;
+  readonly progressEveryMs?: number;
+}
+
+export interface Progress {
+  /** Seconds of output written. */
+  readonly time: number;
+  /** Multiple of real time, as ffmpeg reports it. */
+  readonly speed?: number;
+  readonly percent?: number;
+  /** Seconds left at the current speed. */
+  readonly etaSeconds?: number;
+}
+
+/** Reads ffmpeg's status line ("frame= 144 ... time=00:00:06.01 bitrate=... speed=18.3x"). Pure. */
+export function parseProgressLine(line: string): { time: number; speed?: number } | undefined {
+  const t = /time=\s*(-?)(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(line);
+  if (!t) return undefined;
+  const time = t[1] === '-' ? 0 : Number(t[2]) * 3600 + Number(t[3]) * 60 + Number(t[4]);
+  const s = /speed=\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)x/.exec(line);
+  const speed = s ? Number(s[1]) : undefined;
+  return { time, speed: speed !== undefined && Number.isFinite(speed) && speed > 0 ? speed : undefined };
+}
+
+/** Percent done and time left, given output time, speed and the source duration. Pure. */
+export function progressOf(p: { time: number; speed?: number }, duration?: number): Progress {
+  if (!duration || duration <= 0) return { time: p.time, speed: p.speed };
+  const percent = Math.min(100, Math.max(0, (100 * p.time) / duration));
+  const etaSeconds = p.speed ? Math.max(0, (duration - p.time) / p.speed) : undefined;
+  return { time: p.time, speed: p.speed, percent: Math.round(percent * 10) / 10, etaSeconds: etaSeconds === undefined ? undefined : Math.round(etaSeconds) };
+}
+
+function scaleTo(r: VideoRendition): string {
+  // setsar=1: even rounding changes the aspect by a fraction of a pixel; keep pixels square.
+  return `scale=${r.width}:${r.height}:flags=bicubic,setsar=1`;
+}
+
+/**
+ * The filter graph: each projection's renditions are scaled in a cascade, largest from the source
+ * and every smaller one from the next larger (cheaper than scaling the full-size source N times,
+ * and the decoded source is read once). Cubemaps come from v360 at their largest size. Outputs
+ * are labelled [r0], [r1], ... in plan order. Pure.
+ */
+export function buildFilterGraph(plan: RenditionPlan): string {
+  const sets = (['equirect', 'cubemap'] as const)
+    .map((projection) =>
+      plan.video
+        .map((r, index) => ({ r, index }))
+        .filter((x) => x.r.projection === projection)
+        .sort((a, b) => b.r.width * b.r.height - a.r.width * a.r.height),
+    )
+    .filter((s) => s.length > 0);
+  const parts: string[] = [];
+  const heads = sets.map((_, i) => `src${i}`);
+  parts.push(`[0:v]format=yuv420p${sets.length > 1 ? `,split=${sets.length}${heads.map((h) => `[${h}]`).join('')}` : `[${heads[0]}]`}`);
+  sets.forEach((set, si) => {
+    let from = heads[si];
+    set.forEach(({ r, index }, i) => {
+      const first = i === 0;
+      const filter = first && r.projection === 'cubemap' ? `v360=input=e:output=c3x2:w=${r.width}:h=${r.height},setsar=1` : scaleTo(r);
+      const last = i === set.length - 1;
+      const next = `n${si}_${i}`;
+      parts.push(`[${from}]${filter}${last ? `[r${index}]` : `,split=2[r${index}][${next}]`}`);
+      from = next;
+    });
+  });
+  return parts.join(';');
+}
+
+/** Output options after the filter graph (maps, encoders, HLS muxer). Pure. */
+export function buildOutputArgs(opts: { outDir: string; plan: RenditionPlan; preset: string; threads: number }): string[] {
+  const { plan } = opts;
+  const args: string[] = [];
+  plan.video.forEach((_, i) => args.push('-map', `[r${i}]`));
+  args.push('-map', '0:a:0');
+  args.push('-c:v', 'libx264', '-preset', opts.preset, '-pix_fmt', 'yuv420p');
+  plan.video.forEach((r, i) => {
+    args.push(`-b:v:${i}`, String(r.bitrate), `-maxrate:v:${i}`, String(r.maxrate), `-bufsize:v:${i}`, String(r.bufsize));
+  });
+  args.push(
+    '-g', String(plan.gop),
+    '-keyint_min', String(plan.gop),
+    '-sc_threshold', '0',
+    // Keyframes at every segment boundary by time, so fractional frame rates align too.
+    '-force_key_frames', `expr:gte(t,n_forced*${plan.segmentSeconds})`,
+  );
+  args.push('-c:a', 'aac', '-b:a', String(plan.audio.bitrate), '-ac', '2');
+  if (opts.threads > 0) args.push('-threads', String(opts.threads));
+  const streamMap = [...plan.video.map((r, i) => `v:${i},name:${r.name}`), `a:0,name:${plan.audio.name}`].join(' ');
+  args.push(
+    '-f', 'hls',
+    '-hls_time', String(plan.segmentSeconds),
+    '-hls_playlist_type', 'vod',
+    '-hls_flags', 'independent_segments',
+    '-hls_segment_type', 'mpegts',
+    '-hls_segment_filename', join(opts.outDir, '%v', 'seg_%05d.ts'),
+    '-var_stream_map', streamMap,
+  );
+  return args;
+}
+
+/** The media playlist path of a rendition inside the job's output folder. */
+export function renditionPlaylist(outDir: string, name: string): string {
+  return join(outDir, name, 'index.m3u8');
+}
+
+export interface RunningHlsJob {
+  /** Resolves when ffmpeg has written everything; rejects with SC_ERR_TRANSCODE. */
+  readonly done: Promise<void>;
+  /** Stops ffmpeg at once (SIGKILL: its partial output is scratch and gets thrown away). */
+  kill(): void;
+  /** ffmpeg's process id once it has started. */
+  pid(): number | undefined;
+}
+
+/** fluent-ffmpeg keeps the spawned process on the command while it runs (not in its typings). */
+function procOf(command: FfmpegCommand): { pid?: number; kill(signal: string): void } | undefined {
+  return (command as unknown as { ffmpegProc?: { pid?: number; kill(signal: string): void } }).ffmpegProc;
+}
+
+export function startHlsJob(opts: HlsJobOptions): RunningHlsJob {
+  const log = opts.log.child({ component: 'ffmpeg-hls-job' });
+  let killed = false;
+  let last = 0;
+  const every = opts.progressEveryMs ?? 5000;
+  const command: FfmpegCommand = ffmpeg(opts.input)
+    .setFfmpegPath(opts.ffmpegPath)
+    .inputOptions('-nostdin', '-hide_banner')
+    .complexFilter(buildFilterGraph(opts.plan))
+    .outputOptions(...buildOutputArgs(opts))
+    .output(renditionPlaylist(opts.outDir, '%v'));
+  const done = new Promise<void>((resolve, reject) => {
+    command.on('start', (line: string) => {
+      log.debug({ command: line }, 'ffmpeg started');
+      // fluent-ffmpeg prepares asynchronously; a stop that came before the spawn lands here.
+      if (killed) procOf(command)?.kill('SIGKILL');
+    });
+    command.on('stderr', (line: string) => {
+      const p = parseProgressLine(line);
+      if (!p || !opts.onProgress) return;
+      const now = Date.now();
+      if (now - last < every) return;
+      last = now;
+      opts.onProgress(progressOf(p, opts.duration));
+    });
+    command.on('error', (err: Error) => {
+      const why = killed ? 'stopped' : (err.message.split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ') || 'ffmpeg failed');
+      reject(new SpherecastError('SC_ERR_TRANSCODE', [opts.input, why]));
+    });
+    command.on('end', () => resolve());
+  });
+  command.run();
+  return {
+    done,
+    kill() {
+      killed = true;
+      procOf(command)?.kill('SIGKILL');
+    },
+    pid() {
+      return procOf(command)?.pid;
+    },
+  };
+}

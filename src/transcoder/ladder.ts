@@ -1,0 +1,236 @@
+/**
+ * The ABR ladder: what the operator configured (boxes and bitrates) and what one source gets
+ * (renditions fitted to the source's aspect, never larger than the source). Pure.
+ */
+export interface VideoRung {
+  /** Bounding box: a rendition fits inside it with the source's aspect ratio kept. */
+  readonly width: number;
+  readonly height: number;
+  /** Target video bitrate in bits per second. */
+  readonly bitrate: number;
+}
+
+export interface Ladder {
+  /** Ascending by box size. */
+  readonly video: readonly VideoRung[];
+  /** AAC bitrate of the one audio rendition (also listed as the audio-only variant). */
+  readonly audioBitrate: number;
+}
+
+/** The reference workshop's ladder: 16:9 boxes from 180p to 2160p, AAC 64k. */
+export const DEFAULT_LADDER: Ladder = Object.freeze({
+  video: Object.freeze([
+    { width: 320, height: 180, bitrate: 110_000 },
+    { width: 426, height: 240, bitrate: 250_000 },
+    { width: 640, height: 360, bitrate: 500_000 },
+    { width: 854, height: 480, bitrate: 1_080_000 },
+    { width: 1280, height: 720, bitrate: 2_136_000 },
+    { width: 1920, height: 1080, bitrate: 3_980_000 },
+    { width: 2560, height: 1440, bitrate: 7_952_000 },
+    { width: 3840, height: 2160, bitrate: 16_450_000 },
+  ]),
+  audioBitrate: 64_000,
+});
+
+export interface SourceVideo {
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second (may be fractional, e.g. 29.97). */
+  readonly fps: number;
+  /** Video bitrate in bits per second when known. */
+  readonly bitrate?: number;
+}
+
+export type Projection = 'equirect' | 'cubemap';
+
+export interface VideoRendition {
+  /** Folder name of the rendition, unique within a plan (e.g. `360p`, `cube-960p`). */
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bitrate: number;
+  /** Rate-control ceiling and VBV buffer (x264 -maxrate / -bufsize). */
+  readonly maxrate: number;
+  readonly bufsize: number;
+  /** `equirect` is the source's own projection (whatever it is); `cubemap` is v360 3x2 output. */
+  readonly projection: Projection;
+}
+
+export interface RenditionPlan {
+  readonly video: readonly VideoRendition[];
+  readonly audio: { readonly name: string; readonly bitrate: number };
+  /** Frames per GOP: segment length times the source frame rate, the same for every rendition. */
+  readonly gop: number;
+  readonly fps: number;
+  readonly segmentSeconds: number;
+}
+
+export interface PlanOptions {
+  readonly segmentSeconds: number;
+  /** Add a 3x2 cubemap set from a 2:1 equirectangular source. */
+  readonly cubemap?: boolean;
+}
+
+/** Peak allowance over the target and VBV size, as multiples of the target bitrate. */
+const MAXRATE_FACTOR = 1.1;
+const BUFSIZE_FACTOR = 2;
+
+function even(n: number): number {
+  return Math.max(2, 2 * Math.round(n / 2));
+}
+
+/**
+ * Largest size with the source's aspect that fits in `box`, both sides even. Of the even sizes
+ * around the exact fit (never beyond it), the largest within 0.3% of the source aspect wins, an
+ * exact-aspect size that is nearly as large winning over it; so a 2:1
+ * source gets exactly 2:1 (426-wide box: 424x212) and 16:9 gets the usual 426x240.
+ */
+export function fitToBox(source: { width: number; height: number }, box: { width: number; height: number }): { width: number; height: number } {
+  const aspect = source.width / source.height;
+  const scale = Math.min(box.width / source.width, box.height / source.height);
+  const floorEven = (n: number): number => Math.max(2, 2 * Math.floor(n / 2));
+  const h0 = floorEven(source.height * scale);
+  const w0 = floorEven(source.width * scale);
+  const ceilEven = (n: number): number => 2 * Math.ceil(n / 2 - 1e-9);
+  const maxW = Math.min(box.width, ceilEven(source.width * scale));
+  const maxH = Math.min(box.height, ceilEven(source.height * scale));
+  const candidates: Array<{ width: number; height: number; err: number; area: number }> = [];
+  for (const height of [h0, h0 + 2, h0 - 2]) {
+    for (const width of [w0, w0 + 2, even(height * aspect)]) {
+      if (height < 2 || width < 2 || width > maxW || height > maxH) continue;
+      candidates.push({ width, height, err: Math.abs(width / height - aspect) / aspect, area: width * height });
+    }
+  }
+  if (candidates.length === 0) return { width: w0, height: h0 };
+  const biggest = (list: typeof candidates) => list.reduce((a, b) => (b.area > a.area ? b : a));
+  const closest = candidates.reduce((a, b) => (b.err < a.err ? b : a));
+  // Within 0.3% of the aspect the bigger size wins, unless an exact-aspect size is nearly as big.
+  const close = candidates.filter((c) => c.err <= 0.003);
+  const exact = candidates.filter((c) => c.err < 1e-6);
+  let best = close.length > 0 ? biggest(close) : closest;
+  if (exact.length > 0 && biggest(exact).area >= 0.98 * best.area) best = biggest(exact);
+  return { width: best.width, height: best.height };
+}
+
+/** 2:1 within rounding: what an equirectangular 360 frame looks like. */
+export function isEquirectangular(source: { width: number; height: number }): boolean {
+  return Math.abs(source.width / source.height - 2) < 0.01;
+}
+
+/**
+ * Renditions for one source: each rung's box fitted to the source aspect (a 2:1 source stays
+ * 2:1, no padding), sizes even. A rung whose fitted size would exceed the source becomes one
+ * rendition at the source's own size with its bitrate scaled down by the pixel ratio, and no rung
+ * above it is used: never upscale. Bitrates above the source's own are capped at it.
+ */
+export function planRenditions(source: SourceVideo, ladder: Ladder, opts: PlanOptions): RenditionPlan {
+  if (!(source.width > 0 && source.height > 0)) throw new Error(`source size ${source.width}x${source.height} is not usable`);
+  if (!(source.fps > 0)) throw new Error(`source frame rate ${source.fps} is not usable`);
+  if (ladder.video.length === 0) throw new Error('the ladder has no video rungs');
+  const sourceEven = { width: even(Math.floor(source.width / 2) * 2), height: even(Math.floor(source.height / 2) * 2) };
+  const sizes: Array<{ width: number; height: number; bitrate: number }> = [];
+  const rungs = [...ladder.video].sort((a, b) => a.width * a.height - b.width * b.height);
+  for (const rung of rungs) {
+    const fitted = fitToBox(source, rung);
+    if (fitted.width <= sourceEven.width && fitted.height <= sourceEven.height) {
+      sizes.push({ ...fitted, bitrate: rung.bitrate });
+      continue;
+    }
+    // The first rung beyond the source: encode at the source size, at a proportional bitrate.
+    const ratio = (sourceEven.width * sourceEven.height) / (fitted.width * fitted.height);
+    const last = sizes[sizes.length - 1];
+    if (!last || last.width < sourceEven.width || last.height < sourceEven.height) {
+      sizes.push({ ...sourceEven, bitrate: Math.max(Math.round(rung.bitrate * ratio), last ? last.bitrate : 0) });
+    }
+    break;
+  }
+  const cap = source.bitrate && source.bitrate > 0 ? source.bitrate : Infinity;
+  const names = new Set<string>();
+  const named = (base: string): string => {
+    let name = base;
+    for (let i = 2; names.has(name); i++) name = `${base}-${i}`;
+    names.add(name);
+    return name;
+  };
+  const rendition = (w: number, h: number, bitrate: number, projection: Projection, label: string): VideoRendition => {
+    const b = Math.min(bitrate, cap);
+    return {
+      name: named(label),
+      width: w,
+      height: h,
+      bitrate: b,
+      maxrate: Math.round(b * MAXRATE_FACTOR),
+      bufsize: Math.round(b * BUFSIZE_FACTOR),
+      projection,
+    };
+  };
+  const video = sizes.map((s) => rendition(s.width, s.height, s.bitrate, 'equirect', `${s.height}p`));
+  if (opts.cubemap && isEquirectangular(source)) {
+    // A 3x2 cubemap of a W-wide equirect frame has faces of W/4: (3W/4) x (W/2).
+    for (const s of sizes) video.push(rendition(even((s.width * 3) / 4), even(s.width / 2), s.bitrate, 'cubemap', `cube-${s.height}p`));
+  }
+  const fps = source.fps;
+  return {
+    video,
+    audio: { name: named('audio'), bitrate: ladder.audioBitrate },
+    gop: Math.max(1, Math.round(opts.segmentSeconds * fps)),
+    fps,
+    segmentSeconds: opts.segmentSeconds,
+  };
+}
+
+/** "110k", "2.5M", "64000" or a number -> bits per second. */
+export function parseBitrate(raw: unknown): number {
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw > 0) return Math.round(raw);
+  const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(raw) : null;
+  if (!m) throw new Error(`bitrate ${JSON.stringify(raw)} is not like "500k", "2.5M" or 500000`);
+  const n = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1000 : m[2].toLowerCase() === 'm' ? 1_000_000 : 1);
+  if (!(n >= 1000)) throw new Error(`bitrate ${JSON.stringify(raw)} is below 1k`);
+  return Math.round(n);
+}
+
+/**
+ * Validates a LADDER value: an array of `{"width":640,"height":360,"bitrate":"500k"}` video rungs
+ * and exactly one `{"audio":"64k"}` entry (the audio rendition and audio-only variant).
+ */
+export function parseLadder(value: unknown): Ladder {
+  if (!Array.isArray(value)) throw new Error('must be a JSON array of {"width","height","bitrate"} rungs and one {"audio": "64k"}');
+  const video: VideoRung[] = [];
+  let audio: number | undefined;
+  value.forEach((entry, i) => {
+    const where = `entry ${i + 1}`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${where} is not an object`);
+    const e = entry as Record<string, unknown>;
+    if ('audio' in e) {
+      if (audio !== undefined) throw new Error(`${where}: only one audio entry is allowed`);
+      try {
+        audio = parseBitrate(e.audio);
+      } catch (err) {
+        throw new Error(`${where}: ${(err as Error).message}`);
+      }
+      return;
+    }
+    for (const k of ['width', 'height'] as const) {
+      const v = e[k];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 16 || v > 8192) {
+        throw new Error(`${where}: ${k} must be a whole number of pixels between 16 and 8192, got ${JSON.stringify(v)}`);
+      }
+    }
+    let bitrate: number;
+    try {
+      bitrate = parseBitrate(e.bitrate);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
+    video.push({ width: e.width as number, height: e.height as number, bitrate });
+  });
+  if (video.length === 0) throw new Error('needs at least one video rung');
+  if (audio === undefined) throw new Error('needs one {"audio": "64k"} entry');
+  return Object.freeze({ video: Object.freeze(video), audioBitrate: audio });
+}
+
+/** The LADDER value for a ladder (for --help and config files). */
+export function ladderToJson(ladder: Ladder): Array<Record<string, unknown>> {
+  const k = (b: number): string => (b % 1000 === 0 ? `${b / 1000}k` : String(b));
+  return [...ladder.video.map((r) => ({ width: r.width, height: r.height, bitrate: k(r.bitrate) })), { audio: k(ladder.audioBitrate) }];
+}

@@ -1,0 +1,76 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { openJobQueue } from '../shared/job-queue-open';
+import type { Logger } from '../shared/logger';
+import { createMetricsRegistry } from '../shared/metrics';
+import { openObjectStore } from '../shared/object-store-open';
+import type { Running } from '../shared/program';
+import { ladderFromConfig, type TranscoderConfig } from './config';
+import { MetricsServer } from './metrics-server';
+import { SpotInterruptionMonitor, looksLikeEc2 } from './spot-interruption';
+import { TranscoderMetrics } from './transcoder-metrics';
+import { TranscodeWorker } from './worker';
+
+/** Relative folders are under MEDIA_DIR's parent like any path; empty means MEDIA_DIR/<name>. */
+function location(value: string, mediaDir: string, name: string): string {
+  if (value === '') return join(mediaDir, name);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(value) || isAbsolute(value)) return value;
+  return resolve(value);
+}
+
+/** The worker process: stores, queue, worker loops, /metrics, and the Spot interruption watch. */
+export async function startWorker(config: TranscoderConfig, log: Logger): Promise<Running> {
+  const mediaDir = resolve(config.mediaDir);
+  const aws = { region: config.awsRegion || undefined };
+  const ingress = openObjectStore(location(config.ingress, mediaDir, 'ingress'), { log, s3Endpoint: config.s3Endpoint || undefined, ...aws });
+  const egress = openObjectStore(location(config.egress, mediaDir, 'egress'), { log, s3Endpoint: config.s3Endpoint || undefined, ...aws });
+  const queue = openJobQueue(location(config.queue, mediaDir, 'queue'), {
+    log,
+    maxReceiveCount: config.maxReceiveCount,
+    sqsEndpoint: config.sqsEndpoint || undefined,
+    ...aws,
+  });
+  const registry = createMetricsRegistry('transcoder');
+  const metrics = new TranscoderMetrics(registry);
+  const worker = new TranscodeWorker({
+    queue,
+    ingress,
+    egress,
+    scratchDir: join(mediaDir, 'transcoder-scratch'),
+    concurrency: config.concurrency,
+    visibilitySeconds: config.visibilityTimeout,
+    receiveWaitSeconds: config.receiveWait,
+    transcode: {
+      ladder: ladderFromConfig(config.ladder),
+      segmentSeconds: config.segmentSeconds,
+      preset: config.preset,
+      threads: config.threads,
+      cubemap: config.cubemap,
+      ffmpegPath: config.ffmpegPath,
+      ffprobePath: config.ffprobePath,
+    },
+    log,
+    metrics,
+  });
+  const server = new MetricsServer({ host: config.metricsHost, port: config.metricsPort, registry, log, healthy: () => worker.accepting });
+  await server.start();
+  await worker.start();
+  let spot: SpotInterruptionMonitor | undefined;
+  if (config.spotMonitor === 'on' || (config.spotMonitor === 'auto' && looksLikeEc2())) {
+    spot = new SpotInterruptionMonitor({
+      baseUrl: config.imdsUrl,
+      intervalMs: config.spotPollInterval * 1000,
+      log,
+      // The same path as a SIGTERM: stop taking jobs, kill ffmpeg, release the messages, exit 0.
+      onNotice: () => process.kill(process.pid, 'SIGTERM'),
+    });
+    spot.start();
+  }
+  return {
+    async close(reason: string) {
+      spot?.stop();
+      await worker.close(reason);
+      await server.close();
+      await Promise.all([queue.close(), ingress.close(), egress.close()]);
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SpherecastError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { renditionPlaylist, startHlsJob, type Progress, type RunningHlsJob } from './ffmpeg-hls-job';
+import { planRenditions, type Ladder, type RenditionPlan } from './ladder';
+import { buildMasterPlaylists, CUBEMAP_MASTER_NAME, MASTER_NAME } from './master-playlist';
+import { probe, type MediaInfo } from './probe';
+import { measureRendition, type MeasuredRendition } from './rendition-measure';
+
+export interface TranscodeOptions {
+  readonly input: string;
+  /** Receives `<rendition>/index.m3u8`, segments and the master playlists. */
+  readonly outDir: string;
+  readonly ladder: Ladder;
+  readonly segmentSeconds: number;
+  readonly preset: string;
+  readonly threads: number;
+  readonly cubemap: boolean;
+  readonly ffmpegPath: string;
+  readonly ffprobePath: string;
+  readonly log: Logger;
+  /** Names the source in errors and logs (an object key rather than a scratch path). */
+  readonly label?: string;
+  readonly onProgress?: (p: Progress) => void;
+  readonly progressEveryMs?: number;
+}
+
+export interface TranscodeResult {
+  readonly source: MediaInfo;
+  readonly plan: RenditionPlan;
+  readonly renditions: readonly MeasuredRendition[];
+  /** Master playlist file names in outDir, the main one first. */
+  readonly masters: readonly string[];
+  readonly wallSeconds: number;
+  /** Source seconds per wall-clock second. */
+  readonly speed?: number;
+}
+
+/**
+ * One job on local files: probe, plan the ladder, one ffmpeg run to HLS, measure what came out,
+ * write the masters last. stop() kills ffmpeg; run() then rejects with SC_ERR_TRANSCODE.
+ */
+export class TranscodeJob {
+  private ffmpeg: RunningHlsJob | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: TranscodeOptions) {}
+
+  async run(): Promise<TranscodeResult> {
+    const o = this.opts;
+    const label = o.label ?? o.input;
+    const started = Date.now();
+    const source = await probe(o.input, { ffprobePath: o.ffprobePath, label });
+    if (!source.video && !source.audio) throw new SpherecastError('SC_ERR_MEDIA', [`${label}: no video or audio stream`]);
+    if (!source.video) throw new SpherecastError('SC_ERR_MEDIA', [`${label}: audio-only source (no video stream to transcode)`]);
+    if (!source.audio) throw new SpherecastError('SC_ERR_MEDIA', [`${label}: video-only source (no audio stream; every rendition carries AAC audio)`]);
+    let plan: RenditionPlan;
+    try {
+      plan = planRenditions(source.video, o.ladder, { segmentSeconds: o.segmentSeconds, cubemap: o.cubemap });
+    } catch (err) {
+      throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ${(err as Error).message}`]);
+    }
+    o.log.info(
+      {
+        source: { width: source.video.width, height: source.video.height, fps: source.video.fps, duration: source.duration },
+        renditions: plan.video.map((r) => `${r.name} ${r.width}x${r.height} ${Math.round(r.bitrate / 1000)}k`),
+        audio: `${Math.round(plan.audio.bitrate / 1000)}k`,
+        gop: plan.gop,
+      },
+      'transcode planned',
+    );
+    await mkdir(o.outDir, { recursive: true });
+    // A re-run into the same folder must not leave segments of an earlier, longer run behind.
+    for (const name of [...plan.video.map((r) => r.name), plan.audio.name, MASTER_NAME, CUBEMAP_MASTER_NAME]) {
+      await rm(join(o.outDir, name), { recursive: true, force: true });
+    }
+    if (this.stopped) throw new SpherecastError('SC_ERR_TRANSCODE', [label, 'stopped']);
+    this.ffmpeg = startHlsJob({
+      input: o.input,
+      outDir: o.outDir,
+      plan,
+      preset: o.preset,
+      threads: o.threads,
+      ffmpegPath: o.ffmpegPath,
+      log: o.log,
+      duration: source.duration,
+      onProgress: o.onProgress,
+      progressEveryMs: o.progressEveryMs,
+    });
+    try {
+      await this.ffmpeg.done;
+    } finally {
+      this.ffmpeg = undefined;
+    }
+    const names = [...plan.video.map((r) => r.name), plan.audio.name];
+    const renditions = await Promise.all(
+      names.map((name) => measureRendition({ playlistPath: renditionPlaylist(o.outDir, name), name, ffprobePath: o.ffprobePath })),
+    );
+    const masters = buildMasterPlaylists(plan, renditions);
+    for (const [file, text] of masters) await writeFile(join(o.outDir, file), text);
+    const wallSeconds = (Date.now() - started) / 1000;
+    const speed = source.duration ? source.duration / wallSeconds : undefined;
+    return { source, plan, renditions, masters: [...masters.keys()], wallSeconds, speed };
+  }
+
+  /** Kills the running ffmpeg (or keeps it from starting). */
+  stop(): void {
+    this.stopped = true;
+    this.ffmpeg?.kill();
+  }
+
+  ffmpegPid(): number | undefined {
+    return this.ffmpeg?.pid();
+  }
+}

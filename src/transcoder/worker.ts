@@ -1,0 +1,241 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SpherecastError, isScError } from '../shared/errors';
+import type { JobQueue, QueueMessage } from '../shared/job-queue';
+import type { Logger } from '../shared/logger';
+import type { ObjectStore } from '../shared/object-store';
+import { parseS3Event, type S3Event, type S3EventObject } from '../shared/s3-event';
+import { publishAsset } from './publisher';
+import { assetName, extensionOf, isVideoKey } from './source-key';
+import { TranscodeJob, type TranscodeOptions } from './transcode';
+import type { TranscoderMetrics } from './transcoder-metrics';
+
+export type TranscodeSettings = Pick<
+  TranscodeOptions,
+  'ladder' | 'segmentSeconds' | 'preset' | 'threads' | 'cubemap' | 'ffmpegPath' | 'ffprobePath' | 'progressEveryMs'
+>;
+
+export interface WorkerOptions {
+  readonly queue: JobQueue;
+  readonly ingress: ObjectStore;
+  readonly egress: ObjectStore;
+  /** Jobs download and transcode in folders created (and removed) under here. */
+  readonly scratchDir: string;
+  readonly concurrency: number;
+  readonly visibilitySeconds: number;
+  readonly receiveWaitSeconds: number;
+  readonly transcode: TranscodeSettings;
+  readonly log: Logger;
+  readonly metrics?: TranscoderMetrics;
+}
+
+interface Active {
+  readonly msg: QueueMessage;
+  job?: TranscodeJob;
+  cancelled: boolean;
+}
+
+/** After a failed receive (queue unreachable), wait this long before the next, doubling to the cap. */
+const RECEIVE_RETRY_MS = [500, 30_000] as const;
+
+/**
+ * The queue consumer: CONCURRENCY loops, each long-polling for one message and running its job.
+ *
+ * - A job's message is deleted only after its master playlist is published. While it runs, its
+ *   visibility is extended every third of the visibility timeout.
+ * - A failed job is logged and its message left alone: it reappears after the visibility timeout
+ *   and, after maxReceiveCount receives, goes to the dead-letter queue. The worker goes on.
+ * - `s3:TestEvent`s and keys that are not video, not in this bucket or not under the ingress
+ *   prefix are acknowledged (deleted) with a log line: no retry could make them work.
+ * - A malformed message (not an S3 notification) is logged and NOT deleted, so it ends up in the
+ *   dead-letter queue with its body intact for someone to look at, rather than silently vanishing
+ *   (it may be a real job in a format this version does not read yet).
+ * - close() stops receiving, kills running ffmpegs and releases their messages (visible again at
+ *   once) so another worker picks them up without waiting out the visibility timeout.
+ */
+export class TranscodeWorker {
+  private readonly log: Logger;
+  private readonly stopping = new AbortController();
+  private readonly active = new Set<Active>();
+  private slots: Array<Promise<void>> = [];
+  private readonly ingressPrefix: string;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.log = opts.log.child({ component: 'transcode-worker' });
+    // S3 events carry full keys; a store opened on s3://bucket/prefix takes keys relative to it.
+    const store = opts.ingress as ObjectStore & { bucketKey?: (key: string) => string };
+    this.ingressPrefix = typeof store.bucketKey === 'function' ? store.bucketKey('') : '';
+  }
+
+  get accepting(): boolean {
+    return !this.stopping.signal.aborted;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.opts.scratchDir, { recursive: true });
+    this.log.info(
+      { queue: this.opts.queue.location, ingress: this.opts.ingress.location, egress: this.opts.egress.location, concurrency: this.opts.concurrency },
+      'waiting for jobs',
+    );
+    this.slots = Array.from({ length: this.opts.concurrency }, (_, i) => this.loop(i));
+  }
+
+  async close(reason: string): Promise<void> {
+    if (!this.stopping.signal.aborted) {
+      this.log.info({ reason, running: this.active.size }, 'stopping: no new jobs; running jobs go back to the queue');
+      this.stopping.abort();
+      for (const a of this.active) {
+        a.cancelled = true;
+        a.job?.stop();
+      }
+    }
+    await Promise.all(this.slots);
+  }
+
+  private async loop(slot: number): Promise<void> {
+    const signal = this.stopping.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      let messages: QueueMessage[];
+      try {
+        messages = await this.opts.queue.receive({
+          maxMessages: 1,
+          waitSeconds: this.opts.receiveWaitSeconds,
+          visibilitySeconds: this.opts.visibilitySeconds,
+          signal,
+        });
+        failures = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        failures++;
+        const delay = Math.min(RECEIVE_RETRY_MS[1], RECEIVE_RETRY_MS[0] * 2 ** (failures - 1));
+        this.log.error({ err, slot, retryInMs: delay }, `cannot receive from the queue: ${(err as Error).message}`);
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+        continue;
+      }
+      for (const msg of messages) await this.handle(msg);
+    }
+  }
+
+  private async handle(msg: QueueMessage): Promise<void> {
+    const receivedAt = Date.now();
+    const log = this.log.child({ messageId: msg.id, receiveCount: msg.receiveCount });
+    const metrics = this.opts.metrics;
+    let event: S3Event;
+    try {
+      event = parseS3Event(msg.body);
+    } catch (err) {
+      log.error(
+        { code: isScError(err) ? err.code : undefined, body: msg.body.slice(0, 500) },
+        `${(err as Error).message}: left on the queue for the dead-letter queue`,
+      );
+      metrics?.job('failed');
+      return;
+    }
+    if (event.kind === 'test') {
+      log.info('s3:TestEvent acknowledged and skipped');
+      metrics?.job('skipped');
+      await this.acknowledge(msg, log);
+      return;
+    }
+    const work: S3EventObject[] = [];
+    for (const obj of event.objects) {
+      const why = this.skipReason(obj);
+      if (why) {
+        log.info({ bucket: obj.bucket, key: obj.key }, `acknowledged and skipped: ${why}`);
+        metrics?.job('skipped');
+      } else work.push(obj);
+    }
+    if (work.length === 0) {
+      await this.acknowledge(msg, log);
+      return;
+    }
+    const active: Active = { msg, cancelled: this.stopping.signal.aborted };
+    this.active.add(active);
+    metrics?.running.inc();
+    const every = (this.opts.visibilitySeconds * 1000) / 3;
+    const extender = setInterval(() => {
+      this.opts.queue.extend(msg, this.opts.visibilitySeconds).then(
+        () => log.debug({ seconds: this.opts.visibilitySeconds }, 'visibility extended'),
+        (err) => log.warn({ err }, `cannot extend the message's visibility (another worker may get it): ${(err as Error).message}`),
+      );
+    }, every);
+    let done = 0;
+    try {
+      for (const obj of work) {
+        await this.process(obj, active, log, receivedAt);
+        done++;
+        metrics?.job('done');
+      }
+      await this.opts.queue.delete(msg);
+      log.debug('message deleted');
+    } catch (err) {
+      const code = isScError(err) ? err.code : undefined;
+      if (active.cancelled) {
+        await this.opts.queue.release(msg).then(
+          () => log.warn({ done, of: work.length }, 'job stopped: message released to the queue'),
+          (e) => log.error({ err: e }, `job stopped but its message could not be released; it returns after the visibility timeout: ${(e as Error).message}`),
+        );
+        metrics?.job('released');
+      } else {
+        log.error(
+          { err, code, done, of: work.length },
+          `job failed: ${(err as Error).message}; message left on the queue (back after the visibility timeout, dead-lettered after the queue's maxReceiveCount)`,
+        );
+        metrics?.job('failed');
+      }
+    } finally {
+      clearInterval(extender);
+      this.active.delete(active);
+      metrics?.running.dec();
+    }
+  }
+
+  private skipReason(obj: S3EventObject): string | undefined {
+    if (obj.bucket !== this.opts.ingress.bucket) return `event for bucket "${obj.bucket}", this worker reads "${this.opts.ingress.bucket}"`;
+    if (!obj.key.startsWith(this.ingressPrefix)) return `key is outside the ingress prefix "${this.ingressPrefix}"`;
+    if (!isVideoKey(obj.key)) return 'not a video key';
+    return undefined;
+  }
+
+  private async acknowledge(msg: QueueMessage, log: Logger): Promise<void> {
+    await this.opts.queue.delete(msg).catch((err) => log.error({ err }, `cannot delete the message: ${(err as Error).message}`));
+  }
+
+  private async process(obj: S3EventObject, active: Active, parent: Logger, receivedAt: number): Promise<void> {
+    const key = obj.key.slice(this.ingressPrefix.length);
+    const name = assetName(key);
+    const log = parent.child({ key, asset: name });
+    const stopped = (): SpherecastError => new SpherecastError('SC_ERR_TRANSCODE', [key, 'stopped']);
+    const dir = await mkdtemp(join(this.opts.scratchDir, 'job-'));
+    try {
+      const input = join(dir, `source.${extensionOf(key)}`);
+      log.info({ size: obj.size }, 'job started');
+      const got = await this.opts.ingress.getToFile(key, input);
+      if (got.size === 0) throw new SpherecastError('SC_ERR_MEDIA', [`${key}: zero-byte object`]);
+      if (active.cancelled) throw stopped();
+      const outDir = join(dir, 'out');
+      const job = new TranscodeJob({
+        ...this.opts.transcode,
+        input,
+        outDir,
+        log,
+        label: key,
+        onProgress: (p) => log.info(p, 'progress'),
+      });
+      active.job = job;
+      const result = await job.run();
+      active.job = undefined;
+      await publishAsset({ store: this.opts.egress, outDir, prefix: name, masters: result.masters, log });
+      const latency = (Date.now() - receivedAt) / 1000;
+      this.opts.metrics?.finished(result.speed, latency);
+      log.info(
+        { master: `${name}/${result.masters[0]}`, renditions: result.renditions.length, speed: result.speed, wallSeconds: result.wallSeconds, publishLatencySeconds: latency },
+        'job done',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true }).catch((err) => log.warn({ err, dir }, 'cannot remove scratch folder'));
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// Renders each instance's user data as CloudFormation would, runs its env-file step in real bash (with a
+// stand-in for the Secrets Manager call), and checks the program, its settings and its systemd unit.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Schema } from '../../src/shared/config/config';
+import { evaluator, FAKE, userData, type Evaluator } from './fixtures/cfn-evaluate';
+import { DEPLOY_DIR, loadTemplate } from './fixtures/cfn-template';
+
+const ROOT = join(DEPLOY_DIR, '..');
+const tpl = loadTemplate(join(DEPLOY_DIR, 'spherecast.yaml'));
+const defaults = evaluator(tpl, { AccessMethod: 'ssm' });
+const ROLES = { origin: 'OriginLaunchTemplate', edge: 'EdgeLaunchTemplate', transcoder: 'TranscoderLaunchTemplate' } as const;
+type Role = keyof typeof ROLES;
+/** Read by the AWS SDK itself, not by a program's settings schema. */
+const SDK_ENV = new Set(['AWS_REGION']);
+const secretArn = (name: string) => `arn:aws:secretsmanager:${FAKE.region}:${FAKE.accountId}:secret:${name}-AbCdEf`;
+
+/** Runs the script's `cat > /etc/spherecast/<file> <<ENVFILE` steps in bash and returns the files. */
+function renderEnvFiles(script: string): Record<string, Record<string, string>> {
+  const steps = [...script.matchAll(/^cat > \/etc\/spherecast\/(\S+) <<ENVFILE\n[\s\S]*?\nENVFILE$/gm)];
+  if (steps.length === 0) throw new Error('no env file step in the user data');
+  const dir = mkdtempSync(join(tmpdir(), 'spherecast-env-'));
+  try {
+    const body = steps.map((m) => m[0].replace('/etc/spherecast/', `${dir}/`)).join('\n');
+    // Stand-in for the Secrets Manager call: a recognisable value derived from the secret's ARN.
+    const prelude = 'secret() { printf "secret-of-%s" "${1##*:secret:}"; }\nINSTANCE_ID=i-0123456789abcdef0\n';
+    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', prelude + body], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`env step failed: ${r.stderr}`);
+    const out: Record<string, Record<string, string>> = {};
+    for (const m of steps) {
+      const lines = readFileSync(join(dir, m[1]), 'utf8').split('\n').filter((l) => l !== '');
+      out[m[1]] = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function roleEnv(role: Role, ev: Evaluator = defaults): Record<string, string> {
+  return renderEnvFiles(userData(tpl, ev, ROLES[role]))[`${role}.env`];
+}
+
+function unit(name: string): Record<string, string> {
+  const text = readFileSync(join(DEPLOY_DIR, 'systemd', name), 'utf8');
+  return Object.fromEntries(text.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+t.test('origin user data writes the origin settings from the stack', async (t) => {
+  t.same(roleEnv('origin'), {
+    RTMP_PORT: '1935',
+    HTTP_PORT: '8080',
+    MEDIA_DIR: '/var/lib/spherecast/origin',
+    HLS_FRAGMENT: '3',
+    HLS_PLAYLIST_LENGTH: '30',
+    RECORD: 'all',
+    RECORD_MAX_SIZE: '128000K',
+    INGRESS: `s3://spherecast-ingress-${FAKE.stackUuid}/recordings`,
+    PUBLISH_SECRET: 'secret-of-PublishSecret-AbCdEf',
+    ORIGIN_SECRET_HEADER: 'x-spherecast-origin-secret',
+    ORIGIN_SECRET: 'secret-of-OriginSecret-AbCdEf',
+    AWS_REGION: FAKE.region,
+  });
+  const given = evaluator(tpl, { AccessMethod: 'ssm', PublishSecretArn: secretArn('my-stream-key'), RecordMode: 'off' });
+  const env = roleEnv('origin', given);
+  t.equal(env.PUBLISH_SECRET, 'secret-of-my-stream-key-AbCdEf', 'an existing secret is read at boot');
+  t.equal(env.RECORD, 'off');
+});
+
+t.test('edge user data points the edge at the Elastic IP name and sets both secret headers', async (t) => {
+  t.same(roleEnv('edge'), {
+    HTTP_PORT: '8081',
+    ORIGINS: `http://ec2-203-0-113-10.${FAKE.region}.compute.amazonaws.com:8080`,
+    CACHE_MAX_BYTES: '1G',
+    CLIENT_SECRET_HEADER: 'x-spherecast-client-secret',
+    CLIENT_SECRET: 'secret-of-ClientSecret-AbCdEf',
+    ORIGIN_SECRET_HEADER: 'x-spherecast-origin-secret',
+    ORIGIN_SECRET: 'secret-of-OriginSecret-AbCdEf',
+    PUBLIC_DIR: '/opt/spherecast/public',
+    SPOT_MONITOR: 'on',
+  });
+  const open = roleEnv('edge', evaluator(tpl, { AccessMethod: 'ssm', RequireCloudFrontSecret: 'false' }));
+  t.equal(open.CLIENT_SECRET, '', 'RequireCloudFrontSecret false leaves the edge open for direct load tests');
+  const deregister = renderEnvFiles(userData(tpl, defaults, 'EdgeLaunchTemplate'))['edge-deregister.env'];
+  t.same(deregister, {
+    REGION: FAKE.region,
+    TARGET_GROUP_ARN: `arn:aws:elasticloadbalancing:${FAKE.region}:${FAKE.accountId}:targetgroup/EdgeTargetGroup/0123456789abcdef`,
+    INSTANCE_ID: 'i-0123456789abcdef0',
+  });
+});
+
+t.test('transcoder user data sets ingress, egress, queue and region', async (t) => {
+  t.same(roleEnv('transcoder'), {
+    INGRESS: `s3://spherecast-ingress-${FAKE.stackUuid}/recordings`,
+    EGRESS: `s3://${FAKE.stackName}-egressbucket-abc123/vod`,
+    QUEUE: `https://sqs.${FAKE.region}.amazonaws.com/${FAKE.accountId}/${FAKE.stackName}-TranscodingQueue`,
+    MEDIA_DIR: '/var/lib/spherecast/transcoder',
+    CONCURRENCY: '1',
+    SPOT_MONITOR: 'on',
+    AWS_REGION: FAKE.region,
+  });
+});
+
+t.test('no secret value is ever in the template: secrets are read at boot', async (t) => {
+  for (const role of Object.keys(ROLES) as Role[]) {
+    const script = userData(tpl, defaults, ROLES[role]);
+    for (const line of script.split('\n').filter((l) => /^[A-Z_]*SECRET=/.test(l))) {
+      t.match(line, /^[A-Z_]*SECRET=(\$\(secret "arn:aws:secretsmanager:[^"]+"\))?$/, `${role}: ${line.slice(0, line.indexOf('='))} comes from Secrets Manager`);
+    }
+  }
+  for (const [name, s] of Object.entries(tpl.Resources).filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret')) {
+    t.notOk('SecretString' in (s.Properties ?? {}), `${name} is generated, not written in the template`);
+  }
+});
+
+t.test('each role installs Node 20, ffmpeg, the release, the CloudWatch agent, and starts its systemd unit', async (t) => {
+  for (const role of Object.keys(ROLES) as Role[]) {
+    const script = userData(tpl, defaults, ROLES[role]);
+    t.match(script, `ROLE=${role}\n`);
+    t.match(script, 'https://deb.nodesource.com/node_20.x nodistro main', `${role}: NodeSource Node 20`);
+    t.match(script, /apt-get install -y --no-install-recommends [^\n]*\bffmpeg\b/, `${role}: ffmpeg`);
+    t.match(script, `RELEASE_URL=s3://${FAKE.stackName}-releasebucket-abc123/releases/spherecast.tgz\n`, `${role}: release from the stack's S3 URL`);
+    t.match(script, 'npm ci --omit=dev', `${role}: production dependencies on the instance`);
+    t.match(script, `LOG_GROUP=/spherecast/${FAKE.stackName}/${role[0].toUpperCase()}${role.slice(1)}LogGroup\n`, `${role}: its own log group`);
+    t.match(script, 'amazon-cloudwatch-agent-ctl -a fetch-config', `${role}: CloudWatch agent started`);
+    t.match(script, `systemctl enable --now spherecast-${role}.service`, `${role}: unit enabled and started`);
+    const u = unit(`spherecast-${role}.service`);
+    t.equal(u.ExecStart, `/usr/bin/node dist/${role}.js`, `${role}: runs node dist/${role}.js`);
+    t.equal(u.EnvironmentFile, `/etc/spherecast/${role}.env`, `${role}: reads the env file the user data writes`);
+    t.equal(u.Restart, 'always');
+    t.equal(u.User, 'spherecast', `${role}: not root`);
+    t.equal(u.StandardOutput, `append:/var/log/spherecast/${role}.log`, `${role}: log file the agent ships`);
+  }
+  const custom = userData(tpl, evaluator(tpl, { AccessMethod: 'ssm', ReleaseS3Url: 's3://my-releases/x/spherecast-1.0.0.tgz' }), 'EdgeLaunchTemplate');
+  t.match(custom, 'RELEASE_URL=s3://my-releases/x/spherecast-1.0.0.tgz\n');
+});
+
+t.test('the origin takes the Elastic IP after it answers its health check', async (t) => {
+  const script = userData(tpl, defaults, 'OriginLaunchTemplate');
+  const health = script.indexOf('http://127.0.0.1:8080/healthz');
+  const assoc = script.indexOf('aws ec2 associate-address --region "$REGION" --allocation-id eipalloc-0123456789abcdef0 --instance-id "$INSTANCE_ID" --allow-reassociation');
+  t.ok(health > 0 && assoc > health, 'associate-address follows the health wait');
+});
+
+t.test('the edge leaves its target group at shutdown, not when the program restarts', async (t) => {
+  const u = unit('spherecast-edge-deregister.service');
+  t.equal(u.ExecStop, '/opt/spherecast/deploy/instance/edge-deregister.sh');
+  t.equal(u.ExecStart, '/bin/true');
+  t.match(u.After, 'spherecast-edge.service', 'stopped before the edge at shutdown');
+  t.equal(unit('spherecast-edge.service').ExecStop, undefined, 'the edge unit itself never deregisters');
+  const syntax = spawnSync('bash', ['-n', join(DEPLOY_DIR, 'instance', 'edge-deregister.sh')], { encoding: 'utf8' });
+  t.equal(syntax.status, 0, syntax.stderr);
+  const missing = spawnSync('bash', [join(DEPLOY_DIR, 'instance', 'edge-deregister.sh')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  t.not(missing.status, 0, 'refuses to run without its settings');
+});
+
+t.test('the load tester runs node dist/loadtest.js against the TargetUrl parameter', async (t) => {
+  const lt = loadTemplate(join(DEPLOY_DIR, 'loadtest.yaml'));
+  const ev = evaluator(lt, { AccessMethod: 'ssm', TargetUrl: 'https://d111111abcdef8.cloudfront.net', ReleaseS3Url: 's3://b/releases/spherecast.tgz' });
+  const files = renderEnvFiles(userData(lt, ev, 'LoadTestLaunchTemplate'));
+  t.same(files['loadtest.env'], { TARGET_URL: 'https://d111111abcdef8.cloudfront.net', THREADS: '150', RAMPUP: '15', DURATION: '180', MODE: 'plan' });
+  t.equal(unit('spherecast-loadtest.service').EnvironmentFile, '/etc/spherecast/loadtest.env');
+  const run = readFileSync(join(DEPLOY_DIR, 'instance', 'run-loadtest.sh'), 'utf8');
+  t.match(run, /node \/opt\/spherecast\/dist\/loadtest\.js --host "\$TARGET_URL" --threads "\$THREADS" --rampup "\$RAMPUP"/);
+  t.equal(spawnSync('bash', ['-n', join(DEPLOY_DIR, 'instance', 'run-loadtest.sh')]).status, 0);
+});
+
+// The strongest check of the contract: the env file must load through each program's own settings
+// schema (names known, values valid). Programs not written yet are skipped, by name.
+for (const role of Object.keys(ROLES) as Role[]) {
+  const configPath = join(ROOT, 'src', role, 'config.ts');
+  t.test(`the ${role} env file loads through src/${role}/config.ts`, { skip: existsSync(configPath) ? false : `src/${role}/config.ts does not exist yet` }, async (t) => {
+    const mod = (await import(configPath)) as Record<string, unknown>;
+    // A CommonJS-compiled module may arrive with its exports under `default` too.
+    const exported = new Set([...Object.values(mod), ...Object.values((mod.default ?? {}) as Record<string, unknown>)]);
+    const schemas = [...exported].filter(
+      (v): v is Schema => !!v && typeof v === 'object' && Object.values(v).length > 0 && Object.values(v).every((s) => !!s && typeof s === 'object' && 'env' in s && 'parse' in s),
+    );
+    t.equal(schemas.length, 1, `src/${role}/config.ts exports one settings schema`);
+    const schema = schemas[0];
+    const env = roleEnv(role);
+    const known = new Set(Object.values(schema).map((s) => s.env));
+    t.same(Object.keys(env).filter((k) => !known.has(k) && !SDK_ENV.has(k)), [], `every ${role} setting the stack writes is one the program reads`);
+    t.doesNotThrow(() => loadConfig(schema, { env }), `the ${role} accepts every value`);
+  });
+}

@@ -1,0 +1,81 @@
+// A Spot interruption notice from a fake IMDSv2 endpoint stops the worker cleanly mid-job.
+import t from 'tap';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalJobQueue } from '../../src/shared/job-queue-local';
+import { createLogger } from '../../src/shared/logger';
+import { LocalObjectStore } from '../../src/shared/object-store-local';
+import { buildS3PutEvent } from '../../src/shared/s3-event';
+import { SpotInterruptionMonitor } from '../../src/transcoder/spot-interruption';
+import { alive, childrenNamed, makeClip, SMALL_LADDER, startWorkerProcess, tempDir, until } from './harness';
+
+const log = createLogger({ level: 'silent', name: 'test' });
+
+/** IMDSv2 as EC2 serves it: a token by PUT, then instance-action with the token, 404 until set. */
+async function fakeImds(t: any) {
+  const state = { notice: false, tokenRequests: 0, unauthorized: 0 };
+  const server = createServer((req, res) => {
+    if (req.method === 'PUT' && req.url === '/latest/api/token') {
+      state.tokenRequests++;
+      return res.writeHead(200).end('token-123');
+    }
+    if (req.url === '/latest/meta-data/spot/instance-action') {
+      if (req.headers['x-aws-ec2-metadata-token'] !== 'token-123') {
+        state.unauthorized++;
+        return res.writeHead(401).end();
+      }
+      if (!state.notice) return res.writeHead(404).end();
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ action: 'terminate', time: '2030-01-01T00:02:00Z' }));
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state };
+}
+
+t.test('the monitor reports nothing while instance-action is 404, then the notice once', async (t) => {
+  const imds = await fakeImds(t);
+  const notices: unknown[] = [];
+  const m = new SpotInterruptionMonitor({ baseUrl: imds.url, intervalMs: 20, log, onNotice: (n) => notices.push(n) });
+  t.equal(await m.pollOnce(), undefined);
+  t.equal(imds.state.tokenRequests, 1);
+  m.start();
+  t.teardown(() => m.stop());
+  imds.state.notice = true;
+  await until(() => notices.length === 1, 'notice');
+  t.same(notices, [{ action: 'terminate', time: '2030-01-01T00:02:00Z' }]);
+  t.equal(imds.state.unauthorized, 0, 'every metadata read carried the session token');
+});
+
+t.test('on a notice the worker stops taking jobs, kills ffmpeg, releases the message and exits 0', async (t) => {
+  const imds = await fakeImds(t);
+  const media = tempDir(t, 'spot');
+  const ingress = new LocalObjectStore({ root: join(media, 'ingress'), log });
+  const queueDir = join(media, 'queue');
+  const queue = new LocalJobQueue({ root: queueDir, log });
+  t.teardown(() => queue.close());
+  const clip = await makeClip(join(media, 'long.mp4'), { width: 640, height: 320, seconds: 12 });
+  const w = startWorkerProcess(t, {
+    MEDIA_DIR: media,
+    LADDER: SMALL_LADDER,
+    SEGMENT_SECONDS: '2',
+    PRESET: 'veryslow',
+    VISIBILITY_TIMEOUT: '600',
+    SPOT_MONITOR: 'on',
+    IMDS_URL: imds.url,
+    SPOT_POLL_INTERVAL: '100ms',
+  });
+  const info = await ingress.putFile('long.mp4', clip);
+  await queue.send(buildS3PutEvent({ bucket: ingress.bucket, key: 'long.mp4', size: info.size }));
+  let pids: number[] = [];
+  await until(() => (pids = childrenNamed(w.child.pid!, 'ffmpeg', '-var_stream_map')).length === 1, 'ffmpeg running');
+  imds.state.notice = true;
+  t.equal(await w.exited, 0, 'clean exit');
+  await until(() => !alive(pids[0]), 'ffmpeg gone');
+  t.same(readdirSync(join(queueDir, 'inflight')), []);
+  t.equal(readdirSync(join(queueDir, 'ready')).length, 1, 'the message is visible again at once');
+  t.ok(w.lines.some((l) => /Spot interruption notice/.test(l.msg)));
+});
