@@ -1,0 +1,165 @@
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../shared/logger';
+import type { Clock } from '../shared/clock';
+import { httpStatusOf, scError, type ErrorCode } from '../shared/errors';
+import type { LiveStreams } from './live-streams';
+import { renderStatPage, type StreamStat } from './stat-page';
+
+export interface OriginHttpOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly hlsDir: string;
+  readonly publicDir: string;
+  readonly variantSuffix: string;
+  readonly playlistMaxAge: number;
+  readonly segmentMaxAge: number;
+  readonly controlToken: string;
+  readonly statPublic: boolean;
+  readonly streams: LiveStreams;
+  readonly metrics: Registry;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** Anything that could climb out of the HLS folder: dot segments (also encoded), separators, NUL. */
+const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|%00|\\|\0/i;
+
+function fail(reply: FastifyReply, code: ErrorCode, ...args: unknown[]): FastifyReply {
+  const err = scError(code, ...args);
+  return reply.code(httpStatusOf(code)).send({ code, message: err.message });
+}
+
+/** The origin's HTTP side: live HLS under /hls/, /stat, /control, /healthz, /metrics and the player. */
+export class OriginHttpServer {
+  private app?: FastifyInstance;
+  private draining = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: OriginHttpOptions) {
+    this.log = opts.log.child({ component: 'http' });
+  }
+
+  get port(): number {
+    const a = this.app?.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    const app = Fastify({ loggerInstance: this.log, disableRequestLogging: true, maxParamLength: 200, requestTimeout: 30_000 });
+    this.app = app as unknown as FastifyInstance;
+    const requests = new Counter({ name: 'spherecast_origin_http_requests_total', help: 'HTTP requests by kind and status', labelNames: ['kind', 'status'], registers: [o.metrics] });
+    new Gauge({ name: 'spherecast_origin_live_streams', help: 'streams being published', registers: [o.metrics], collect() { this.set(o.streams.size); } });
+    new Gauge({
+      name: 'spherecast_origin_viewers', help: 'HLS viewers seen in the last 30 s', registers: [o.metrics],
+      collect() { this.set(o.streams.list().reduce((n, s) => n + o.streams.viewerCount(s), 0)); },
+    });
+
+    app.addHook('onRequest', async (req, reply) => {
+      reply.header('Access-Control-Allow-Origin', '*');
+      if (req.url.startsWith('/hls/')) {
+        const path = req.url.split('?')[0];
+        if (UNSAFE_PATH.test(path.slice(5))) return fail(reply, 'SC_ERR_BAD_PATH', path);
+        const m = /^\/hls\/([A-Za-z0-9_-]+?)(?:\.m3u8$|\/)/.exec(path);
+        if (m) {
+          const name = m[1].endsWith(o.variantSuffix) && o.variantSuffix ? m[1].slice(0, -o.variantSuffix.length) : m[1];
+          o.streams.touchViewer(name, req.ip);
+        }
+      }
+    });
+    app.addHook('onResponse', async (req, reply) => {
+      const kind = req.url.startsWith('/hls/') ? (req.url.includes('.m3u8') ? 'playlist' : 'segment') : 'other';
+      requests.inc({ kind, status: String(reply.statusCode) });
+    });
+
+    await app.register(fastifyStatic, {
+      root: resolve(o.hlsDir),
+      prefix: '/hls/',
+      decorateReply: false,
+      index: false,
+      list: false,
+      dotfiles: 'deny',
+      etag: true,
+      lastModified: true,
+      cacheControl: false,
+      setHeaders: (res, path) => {
+        if (path.endsWith('.m3u8')) {
+          res.header('Content-Type', 'application/vnd.apple.mpegurl');
+          res.header('Cache-Control', `max-age=${o.playlistMaxAge}`);
+        } else if (path.endsWith('.ts')) {
+          res.header('Content-Type', 'video/mp2t');
+          res.header('Cache-Control', `max-age=${o.segmentMaxAge}`);
+        }
+      },
+      allowedPath: (pathName) => /\.(m3u8|ts)$/.test(pathName) && !pathName.endsWith('.tmp'),
+    });
+    if (existsSync(o.publicDir)) {
+      await app.register(fastifyStatic, { root: resolve(o.publicDir), prefix: '/', index: ['index.html'], wildcard: true });
+    }
+
+    app.get('/healthz', async (_req, reply) =>
+      this.draining ? reply.code(503).send({ status: 'draining' }) : reply.send({ status: 'ok', streams: o.streams.size }),
+    );
+    app.get('/metrics', async (_req, reply) => reply.type(o.metrics.contentType).send(await o.metrics.metrics()));
+    app.get('/stat', async (req: FastifyRequest<{ Querystring: { format?: string } }>, reply) => {
+      if (!o.statPublic && !this.authorized(req)) return fail(reply, 'SC_ERR_UNAUTHORIZED', 'CONTROL_TOKEN required');
+      const streams = this.stats();
+      const wantsJson = req.query.format === 'json' || (req.headers.accept ?? '').includes('application/json');
+      if (wantsJson) return reply.header('Cache-Control', 'no-cache').send({ streams });
+      return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').send(renderStatPage(streams, new Date(o.clock.now())));
+    });
+    const drop = async (req: FastifyRequest<{ Querystring: { app?: string; name?: string } }>, reply: FastifyReply) => {
+      if (!o.controlToken) return fail(reply, 'SC_ERR_NOT_FOUND', '/control is off (set CONTROL_TOKEN)');
+      if (!this.authorized(req)) return fail(reply, 'SC_ERR_UNAUTHORIZED', 'bad or missing bearer token');
+      const stream = o.streams.get(req.query.name ?? '');
+      if (!stream) return fail(reply, 'SC_ERR_NOT_FOUND', `stream ${req.query.name ?? ''}`);
+      this.log.info({ stream: stream.start.name, addr: stream.start.addr }, 'publisher dropped by /control');
+      stream.start.drop();
+      return reply.send({ dropped: stream.start.name });
+    };
+    app.post('/control/drop/publisher', drop);
+    app.get('/control/drop/publisher', drop);
+    app.setNotFoundHandler((req, reply) => fail(reply, 'SC_ERR_NOT_FOUND', req.url.split('?')[0]));
+
+    try {
+      await app.listen({ host: o.host, port: o.port });
+    } catch (err) {
+      throw scError('SC_ERR_LISTEN', `HTTP ${o.host}:${o.port}`, (err as Error).message);
+    }
+    this.log.info({ host: o.host, port: this.port }, 'HTTP listening');
+  }
+
+  private authorized(req: FastifyRequest): boolean {
+    const token = this.opts.controlToken;
+    return !!token && req.headers.authorization === `Bearer ${token}`;
+  }
+
+  stats(): StreamStat[] {
+    const o = this.opts;
+    const now = o.clock.now();
+    return o.streams.list().map((s) => {
+      const uptime = (now - s.startedAt) / 1000;
+      return {
+        name: s.start.name,
+        master: `/hls/${s.start.name}.m3u8`,
+        publisher: s.start.addr,
+        uptimeSeconds: Math.round(uptime),
+        bitrateKbps: uptime > 0 ? Math.round((s.start.inBytes() * 8) / uptime / 1000) : 0,
+        clients: o.streams.viewerCount(s),
+        ...(s.info.video ? { video: { ...s.info.video, frameRate: Math.round(s.info.frameRate * 100) / 100 } } : {}),
+        ...(s.info.audio ? { audio: { ...s.info.audio } } : {}),
+        unsupported: [...s.info.unsupported],
+      };
+    });
+  }
+
+  /** Fails /healthz first so a load balancer stops sending, then closes. */
+  async close(): Promise<void> {
+    this.draining = true;
+    await this.app?.close();
+  }
+}

@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import type { Logger } from '../shared/logger';
+import type { Clock } from '../shared/clock';
+import { HlsPackager } from './hls-packager';
+import { MediaInfo } from './media-info';
+
+/** One publish in progress, as the ingest hands it over. */
+export interface PublishStart {
+  readonly app: string;
+  readonly name: string;
+  readonly addr: string;
+  /** Bytes received on the publisher's connection so far. */
+  readonly inBytes: () => number;
+  /** Drops the publisher's connection. */
+  readonly drop: () => void;
+}
+
+export interface LiveStream {
+  readonly start: PublishStart;
+  readonly startedAt: number;
+  readonly info: MediaInfo;
+  readonly packager: HlsPackager;
+  /** Viewer address -> last time it fetched this stream's HLS. */
+  readonly viewers: Map<string, number>;
+  warnedCodecs: Set<string>;
+}
+
+export interface LiveStreamsOptions {
+  readonly mediaDir: string;
+  readonly variantSuffix: string;
+  readonly fragmentSeconds: number;
+  readonly playlistSeconds: number;
+  readonly ffmpegPath: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** A viewer counts as watching while it fetched within this window. */
+const VIEWER_WINDOW_MS = 30_000;
+
+/** The streams being published now, each with its HLS packager. */
+export class LiveStreams {
+  private readonly streams = new Map<string, LiveStream>();
+  private readonly log: Logger;
+  readonly hlsDir: string;
+
+  constructor(private readonly opts: LiveStreamsOptions) {
+    this.log = opts.log.child({ component: 'streams' });
+    this.hlsDir = join(opts.mediaDir, 'hls');
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  has(name: string): boolean {
+    return this.streams.has(name);
+  }
+
+  get(name: string): LiveStream | undefined {
+    return this.streams.get(name);
+  }
+
+  list(): LiveStream[] {
+    return [...this.streams.values()];
+  }
+
+  async begin(start: PublishStart): Promise<LiveStream> {
+    const info = new MediaInfo();
+    const packager = new HlsPackager({
+      hlsDir: this.hlsDir,
+      name: start.name,
+      variantSuffix: this.opts.variantSuffix,
+      fragmentSeconds: this.opts.fragmentSeconds,
+      playlistSeconds: this.opts.playlistSeconds,
+      ffmpegPath: this.opts.ffmpegPath,
+      info,
+      log: this.opts.log,
+    });
+    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, viewers: new Map(), warnedCodecs: new Set() };
+    this.streams.set(start.name, stream);
+    try {
+      await packager.start();
+    } catch (err) {
+      this.streams.delete(start.name);
+      throw err;
+    }
+    this.log.info({ stream: start.name, addr: start.addr }, 'publish started');
+    return stream;
+  }
+
+  /** Every FLV tag of a live publish passes here; `body` is only valid during the call. */
+  tag(stream: LiveStream, type: number, dts: number, body: Buffer): void {
+    const kind = stream.info.observe(type, dts, body);
+    if (kind === 'unsupported') {
+      for (const c of stream.info.unsupported) {
+        if (stream.warnedCodecs.has(c)) continue;
+        stream.warnedCodecs.add(c);
+        this.log.warn({ code: 'SC_ERR_UNSUPPORTED_CODEC', stream: stream.start.name, codec: c }, `unsupported ${c}: that track is left out of HLS (H.264 and AAC are packaged)`);
+      }
+      return;
+    }
+    stream.packager.write(type, dts, body, kind);
+  }
+
+  async end(stream: LiveStream): Promise<void> {
+    if (this.streams.get(stream.start.name) === stream) this.streams.delete(stream.start.name);
+    await stream.packager.close();
+    this.log.info({ stream: stream.start.name, seconds: Math.round((this.opts.clock.now() - stream.startedAt) / 1000) }, 'publish ended');
+  }
+
+  touchViewer(name: string, addr: string): void {
+    const s = this.streams.get(name);
+    if (s) s.viewers.set(addr, this.opts.clock.now());
+  }
+
+  viewerCount(stream: LiveStream): number {
+    const cutoff = this.opts.clock.now() - VIEWER_WINDOW_MS;
+    for (const [addr, at] of stream.viewers) if (at < cutoff) stream.viewers.delete(addr);
+    return stream.viewers.size;
+  }
+}

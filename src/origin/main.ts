@@ -1,0 +1,89 @@
+import { mkdir, access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runProgram } from '../shared/program';
+import { checkFfmpeg } from '../shared/ffmpeg-check';
+import { systemClock } from '../shared/clock';
+import { createMetricsRegistry } from '../shared/metrics';
+import { scError } from '../shared/errors';
+import { originSchema } from './config';
+import { LiveStreams } from './live-streams';
+import { PublishHooks } from './publish-hooks';
+import { parsePublishKeys } from './publish-auth';
+import { RtmpIngest } from './rtmp-ingest';
+import { OriginHttpServer } from './http-server';
+
+void runProgram({
+  name: 'origin',
+  summary: 'RTMP ingest and live HLS origin (a drop-in for the nginx-rtmp origin)',
+  schema: originSchema,
+  shutdownTimeoutMs: (c) => c.shutdownTimeout * 1000,
+  async start(config, log) {
+    const ffmpeg = await checkFfmpeg(config.ffmpegPath, config.ffprobePath);
+    log.info({ ffmpeg: ffmpeg.version }, 'ffmpeg found');
+    if (config.record !== 'off') log.warn('RECORD=all is not implemented in this release: streams are not recorded');
+    const hlsDir = join(config.mediaDir, 'hls');
+    try {
+      await mkdir(hlsDir, { recursive: true });
+      await access(hlsDir, constants.W_OK);
+    } catch (err) {
+      throw scError('SC_ERR_CONFIG', `MEDIA_DIR ${config.mediaDir} is not writable: ${(err as Error).message}`);
+    }
+    const clock = systemClock;
+    const metrics = createMetricsRegistry('origin');
+    const streams = new LiveStreams({
+      mediaDir: config.mediaDir,
+      variantSuffix: config.hlsVariantSuffix,
+      fragmentSeconds: config.hlsFragment,
+      playlistSeconds: config.hlsPlaylistLength,
+      ffmpegPath: config.ffmpegPath,
+      clock,
+      log,
+    });
+    const hooks = new PublishHooks({ onPublish: config.onPublish, onPublishDone: config.onPublishDone, timeoutMs: config.hookTimeout * 1000, log });
+    const rtmp = new RtmpIngest({
+      host: config.host,
+      port: config.rtmpPort,
+      app: config.rtmpApp,
+      idleTimeoutMs: config.rtmpIdleTimeout * 1000,
+      maxStreams: config.maxStreams,
+      auth: { keys: parsePublishKeys(config.publishKeys), hmacSecret: config.publishHmacSecret },
+      hooks,
+      streams,
+      clock,
+      log,
+    });
+    const http = new OriginHttpServer({
+      host: config.host,
+      port: config.httpPort,
+      hlsDir,
+      publicDir: config.publicDir,
+      variantSuffix: config.hlsVariantSuffix,
+      playlistMaxAge: config.playlistCacheSeconds,
+      segmentMaxAge: config.segmentCacheSeconds,
+      controlToken: config.controlToken,
+      statPublic: config.statPublic,
+      streams,
+      metrics,
+      clock,
+      log,
+    });
+    await http.start();
+    try {
+      await rtmp.start();
+    } catch (err) {
+      await http.close();
+      throw err;
+    }
+    log.info(
+      { publish: `rtmp://HOST:${rtmp.address.port}/${config.rtmpApp}/NAME`, watch: `http://HOST:${http.port}/hls/NAME.m3u8` },
+      'origin ready',
+    );
+    return {
+      async close() {
+        // Publishers first, so every stream writes its final playlist while HTTP still serves it.
+        await rtmp.close();
+        await http.close();
+      },
+    };
+  },
+});
