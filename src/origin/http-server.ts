@@ -26,7 +26,7 @@ export interface OriginHttpOptions {
 }
 
 /** Anything that could climb out of the HLS folder: dot segments (also encoded), separators, NUL. */
-const UNSAFE_PATH = /(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|%00|\\|\0/i;
+const UNSAFE_PATH = /^\/|(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|%00|\\|\0/i;
 
 function fail(reply: FastifyReply, code: ErrorCode, ...args: unknown[]): FastifyReply {
   const err = scError(code, ...args);

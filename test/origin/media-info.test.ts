@@ -1,0 +1,27 @@
+import t from 'tap';
+import { classifyTag, MediaInfo, parseAacConfig } from '../../src/origin/media-info';
+
+t.test('tags are classified by codec and packet type', async (t) => {
+  t.equal(classifyTag(9, Buffer.from([0x17, 0, 0, 0, 0])).kind, 'video-config');
+  t.equal(classifyTag(9, Buffer.from([0x17, 1, 0, 0, 0])).kind, 'video-key');
+  t.equal(classifyTag(9, Buffer.from([0x27, 1, 0, 0, 0])).kind, 'video');
+  t.equal(classifyTag(8, Buffer.from([0xaf, 0])).kind, 'audio-config');
+  t.equal(classifyTag(8, Buffer.from([0xaf, 1])).kind, 'audio');
+  t.same(classifyTag(8, Buffer.from([0x2f, 1])), { kind: 'unsupported', codec: 'audio MP3' });
+  t.same(classifyTag(9, Buffer.from([0x14, 1, 0, 0, 0])), { kind: 'unsupported', codec: 'video VP6' });
+  t.match(classifyTag(9, Buffer.from([0x90, 0x68, 0x76, 0x63, 0x31])).codec, /hvc1/);
+  t.equal(classifyTag(9, Buffer.from([0x17])).kind, 'ignored', 'truncated tags are ignored, not thrown on');
+});
+
+t.test('AAC config gives the codec string, rate and channels', async (t) => {
+  t.same(parseAacConfig(Buffer.from([0x11, 0x90])), { codec: 'mp4a.40.2', sampleRate: 48000, channels: 2 });
+  t.same(parseAacConfig(Buffer.from([0x12, 0x08])), { codec: 'mp4a.40.2', sampleRate: 44100, channels: 1 });
+  t.equal(parseAacConfig(Buffer.from([0x11])), undefined);
+});
+
+t.test('frame rate and bitrate are measured from timestamps', async (t) => {
+  const info = new MediaInfo();
+  for (let i = 0; i <= 60; i++) info.observe(9, Math.round((i * 1000) / 30), Buffer.from([i % 30 ? 0x27 : 0x17, 1, 0, 0, 0, ...Buffer.alloc(95)]));
+  t.ok(Math.abs(info.frameRate - 30) < 0.1, `${info.frameRate}`);
+  t.ok(Math.abs(info.bitrate - (61 * 100 * 8) / 2) < 100, `${info.bitrate}`);
+});
