@@ -3,8 +3,12 @@
 // A test is a top-level t.test() in a test file; a file that fails outside its tests
 // (a crash, a compile error) counts as one failed test.
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 
-const args = process.argv.slice(2);
+// With no arguments: every test/**/*.test.ts (harness and fixture files are not tests).
+const args = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : readdirSync('test', { recursive: true }).filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`).sort();
 const child = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', '--reporter=tap', ...args], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });

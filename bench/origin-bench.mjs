@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// npm run bench:origin [-- --streams 8 --seconds 40]
+// Publishes N concurrent streams from a pre-encoded clip with -c copy into spherecast's origin and,
+// when nginx with the rtmp module is installed, into the reference nginx-rtmp origin
+// (../shared/reference/nginx-origin.conf), one after the other in the same run. Reports the origin's
+// CPU per stream (its whole process tree, ffmpeg children included) and the ingest-to-playlist
+// latency (how long after a frame is sent its segment is listed), then the ratios.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const STREAMS = arg('streams', 8);
+const SECONDS = arg('seconds', 40);
+const WARMUP = 8;
+const FRAGMENT = 2;
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+const work = mkdtempSync(join(tmpdir(), 'sc-bench-origin-'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function cpuSecondsOfTree(root) {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const parent = new Map();
+  const cpu = new Map();
+  for (const p of procs) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(p), Number(f[1]));
+      cpu.set(Number(p), (Number(f[11]) + Number(f[12])) / TICKS);
+    } catch {}
+  }
+  let total = 0;
+  for (const [pid, c] of cpu) {
+    for (let q = pid; q; q = parent.get(q)) if (q === root) { total += c; break; }
+  }
+  return total;
+}
+
+async function clip() {
+  const file = join(work, 'clip.flv');
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'aevalsrc=sin(400*2*PI*t)', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=30',
+    '-t', String(SECONDS + 20), '-vcodec', 'libx264', '-preset', 'veryfast', '-g', '30', '-b:v', '500k', '-c:a', 'aac', '-b:a', '160k', '-vf', 'format=yuv420p', '-f', 'flv', file]);
+  return file;
+}
+
+async function waitHttp(url) {
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(url)).status < 500) return; } catch {}
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** Runs N publishers against one server; returns CPU % of one core per stream and latency samples. */
+async function measure(label, { pid, rtmpBase, playlistUrl }, clipFile) {
+  const t0 = [];
+  const pubs = [];
+  for (let i = 0; i < STREAMS; i++) {
+    t0.push(Date.now());
+    pubs.push(spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-i', clipFile, '-t', String(SECONDS), '-c', 'copy', '-f', 'flv', `${rtmpBase}/s${i}`], { stdio: 'ignore' }));
+  }
+  // Latency: poll stream 0's variant playlist; each new segment's frames were sent at t0 + their media time.
+  const seen = new Set();
+  let mediaTime = 0;
+  let firstSeq = -1;
+  const latencies = [];
+  let cpuStart = 0;
+  let cpuStartAt = 0;
+  let cpuEnd = 0;
+  let cpuEndAt = 0;
+  const started = Date.now();
+  while (Date.now() - started < (SECONDS - 2) * 1000) {
+    const elapsed = (Date.now() - started) / 1000;
+    if (!cpuStartAt && elapsed >= WARMUP) { cpuStart = cpuSecondsOfTree(pid); cpuStartAt = Date.now(); }
+    if (cpuStartAt) { cpuEnd = cpuSecondsOfTree(pid); cpuEndAt = Date.now(); }
+    try {
+      const r = await fetch(playlistUrl(0));
+      if (r.ok) {
+        const now = Date.now();
+        const text = await r.text();
+        const seq = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
+        const segs = [...text.matchAll(/#EXTINF:([\d.]+),?\s*\n(\S+)/g)].map((m) => ({ d: Number(m[1]), uri: m[2] }));
+        if (firstSeq < 0) {
+          if (seq !== 0 && segs.length) { firstSeq = -2; } else firstSeq = seq;
+        }
+        segs.forEach((s, i) => {
+          if (seen.has(s.uri) || firstSeq < 0) return;
+          seen.add(s.uri);
+          if (seq + i < firstSeq) return;
+          for (let f = 0; f < s.d * 30; f++) latencies.push(now - (t0[0] + (mediaTime + f / 30) * 1000));
+          mediaTime += s.d;
+        });
+      }
+    } catch {}
+    await sleep(50);
+  }
+  for (const p of pubs) p.kill('SIGINT');
+  await Promise.all(pubs.map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))));
+  latencies.sort((a, b) => a - b);
+  const median = latencies.length ? latencies[Math.floor(latencies.length / 2)] / 1000 : NaN;
+  const cpuPct = ((cpuEnd - cpuStart) / ((cpuEndAt - cpuStartAt) / 1000)) * 100;
+  return { label, cpuPerStream: cpuPct / STREAMS, latency: median, segments: seen.size };
+}
+
+async function runSpherecast(clipFile) {
+  const media = join(work, 'spherecast');
+  const proc = spawn(process.execPath, [resolve('dist/origin.js')], {
+    env: { ...process.env, HOST: '127.0.0.1', RTMP_PORT: '19450', HTTP_PORT: '18180', MEDIA_DIR: media, HLS_FRAGMENT: String(FRAGMENT), HLS_PLAYLIST_LENGTH: '20', LOG_LEVEL: 'warn', PUBLIC_DIR: '' },
+    stdio: 'ignore',
+  });
+  await waitHttp('http://127.0.0.1:18180/healthz');
+  try {
+    return await measure('spherecast', { pid: proc.pid, rtmpBase: 'rtmp://127.0.0.1:19450/live', playlistUrl: (i) => `http://127.0.0.1:18180/hls/s${i}_1280/index.m3u8` }, clipFile);
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+  }
+}
+
+async function runNginx(clipFile) {
+  const conf = resolve('../shared/reference/nginx-origin.conf');
+  if (!existsSync('/usr/lib/nginx/modules/ngx_rtmp_module.so') || !existsSync(conf)) return undefined;
+  const prefix = join(work, 'nginx');
+  for (const d of ['hls', 'rec', 'logs']) mkdirSync(join(prefix, d), { recursive: true });
+  chmodSync(work, 0o777);
+  for (const d of ['', 'hls', 'rec', 'logs']) chmodSync(join(prefix, d), 0o777);
+  const text = readFileSync(conf, 'utf8')
+    .replace(/FRAGMENT/g, `${FRAGMENT}s`).replace(/PLAYLIST/g, '20s')
+    .replace(/hls_path hls;/, `hls_path ${prefix}/hls;`).replace(/record_path rec;/, `record_path ${prefix}/rec;`)
+    .replace(/root \.;/g, `root ${prefix};`);
+  writeFileSync(join(prefix, 'origin.conf'), text);
+  const proc = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'origin.conf')], { stdio: 'ignore' });
+  await waitHttp('http://127.0.0.1:18080/hls/none.m3u8');
+  try {
+    return await measure('nginx-rtmp', { pid: proc.pid, rtmpBase: 'rtmp://127.0.0.1:19350/live', playlistUrl: (i) => `http://127.0.0.1:18080/hls/s${i}_1280/index.m3u8` }, clipFile);
+  } finally {
+    proc.kill('SIGQUIT');
+    await new Promise((r) => proc.once('exit', r));
+  }
+}
+
+const clipFile = await clip();
+console.log(`origin bench: ${STREAMS} streams, ${SECONDS} s each, ${FRAGMENT} s fragments, 1280x720 660 kbit/s clip sent with -c copy`);
+const ours = await runSpherecast(clipFile);
+const ref = await runNginx(clipFile);
+const row = (r) => `${r.label.padEnd(12)} cpu/stream ${r.cpuPerStream.toFixed(2).padStart(6)} % of a core   ingest-to-playlist median ${r.latency.toFixed(2)} s   (${r.segments} segments observed)`;
+console.log(row(ours));
+if (ref) {
+  console.log(row(ref));
+  console.log(`ratios spherecast / nginx-rtmp: cpu ${(ours.cpuPerStream / ref.cpuPerStream).toFixed(2)}x, latency ${(ours.latency / ref.latency).toFixed(2)}x`);
+} else {
+  console.log('nginx with the rtmp module is not installed (apt-get install nginx libnginx-mod-rtmp): no side-by-side run');
+}
+rmSync(work, { recursive: true, force: true });
