@@ -1,5 +1,5 @@
 import { setting } from '../shared/config/config';
-import { bool, integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, string } from '../shared/config/parsers';
+import { bool, integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
 
 /** Every origin setting: default, environment variable, help line. RTMP_PORT, HTTP_PORT, MEDIA_DIR, HLS_FRAGMENT and HLS_PLAYLIST_LENGTH are a contract. */
 export const originSchema = {
@@ -21,7 +21,11 @@ export const originSchema = {
   controlToken: setting('CONTROL_TOKEN', '', string, 'bearer token for /control; /control is off while unset', { secret: true }),
   rtmpIdleTimeout: setting('RTMP_IDLE_TIMEOUT', 30, seconds({ min: 1 }), 'close RTMP connections that send nothing for this long'),
   maxStreams: setting('MAX_STREAMS', 64, integer({ min: 1 }), 'most concurrent publishers'),
-  record: setting('RECORD', 'off' as 'all' | 'off', oneOf(['all', 'off'] as const), 'record every stream (recording ships in a later release; only off is implemented)'),
+  record: setting('RECORD', 'off' as 'all' | 'off', oneOf(['all', 'off'] as const), 'record every stream; NOT YET IMPLEMENTED in this release: all only logs a warning at start'),
+  recordMaxSize: setting('RECORD_MAX_SIZE', 128000 * 1024, size({ min: 64 * 1024 }), 'recording rollover size (used once recording lands)'),
+  ingress: setting('INGRESS', '', string, 'object store for finished recordings, file:///path or s3://bucket/prefix (default MEDIA_DIR/ingress; used once recording lands)'),
+  originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', pattern(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name'), 'header the edge tier must send when ORIGIN_SECRET is set'),
+  originSecret: setting('ORIGIN_SECRET', '', string, 'when set, /hls requests without ORIGIN_SECRET_HEADER carrying it get 403 (only the edge tier may fetch)', { secret: true }),
   ffmpegPath: setting('FFMPEG_PATH', 'ffmpeg', string, 'ffmpeg binary'),
   ffprobePath: setting('FFPROBE_PATH', 'ffprobe', string, 'ffprobe binary'),
   publicDir: setting('PUBLIC_DIR', 'public', string, 'the 360 player and index page, served at /'),

@@ -18,6 +18,8 @@ export interface OriginHttpOptions {
   readonly playlistMaxAge: number;
   readonly segmentMaxAge: number;
   readonly controlToken: string;
+  readonly originSecretHeader: string;
+  readonly originSecret: string;
   readonly statPublic: boolean;
   readonly streams: LiveStreams;
   readonly metrics: Registry;
@@ -64,6 +66,9 @@ export class OriginHttpServer {
       if (req.url.startsWith('/hls/')) {
         const path = req.url.split('?')[0];
         if (UNSAFE_PATH.test(path.slice(5))) return fail(reply, 'SC_ERR_BAD_PATH', path);
+        if (o.originSecret && req.headers[o.originSecretHeader.toLowerCase()] !== o.originSecret) {
+          return fail(reply, 'SC_ERR_FORBIDDEN', `${o.originSecretHeader} header required`);
+        }
         const m = /^\/hls\/([A-Za-z0-9_-]+?)(?:\.m3u8$|\/)/.exec(path);
         if (m) {
           const name = m[1].endsWith(o.variantSuffix) && o.variantSuffix ? m[1].slice(0, -o.variantSuffix.length) : m[1];

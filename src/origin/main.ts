@@ -61,6 +61,8 @@ void runProgram({
       playlistMaxAge: config.playlistCacheSeconds,
       segmentMaxAge: config.segmentCacheSeconds,
       controlToken: config.controlToken,
+      originSecretHeader: config.originSecretHeader,
+      originSecret: config.originSecret,
       statPublic: config.statPublic,
       streams,
       metrics,

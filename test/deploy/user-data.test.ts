@@ -59,14 +59,14 @@ t.test('origin user data writes the origin settings from the stack', async (t) =
     RECORD: 'all',
     RECORD_MAX_SIZE: '128000K',
     INGRESS: `s3://spherecast-ingress-${FAKE.stackUuid}/recordings`,
-    PUBLISH_SECRET: 'secret-of-PublishSecret-AbCdEf',
+    PUBLISH_HMAC_SECRET: 'secret-of-PublishSecret-AbCdEf',
     ORIGIN_SECRET_HEADER: 'x-spherecast-origin-secret',
     ORIGIN_SECRET: 'secret-of-OriginSecret-AbCdEf',
     AWS_REGION: FAKE.region,
   });
   const given = evaluator(tpl, { AccessMethod: 'ssm', PublishSecretArn: secretArn('my-stream-key'), RecordMode: 'off' });
   const env = roleEnv('origin', given);
-  t.equal(env.PUBLISH_SECRET, 'secret-of-my-stream-key-AbCdEf', 'an existing secret is read at boot');
+  t.equal(env.PUBLISH_HMAC_SECRET, 'secret-of-my-stream-key-AbCdEf', 'an existing secret is read at boot');
   t.equal(env.RECORD, 'off');
 });
 

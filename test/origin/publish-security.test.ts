@@ -59,3 +59,15 @@ t.test('/control drops a publisher only with the token', async (t) => {
   const html = await (await fetch(origin.url('/stat'))).text();
   t.match(html, /<h1>Live streams<\/h1>/);
 });
+
+t.test('with ORIGIN_SECRET set, only requests carrying it reach /hls', async (t) => {
+  const origin = await startOrigin(t, { ORIGIN_SECRET: 'edge-only', ORIGIN_SECRET_HEADER: 'x-origin-verify' });
+  const bare = await fetch(origin.url('/hls/nothing.m3u8'));
+  t.equal(bare.status, 403);
+  t.equal((await bare.json()).code, 'SC_ERR_FORBIDDEN');
+  const wrong = await fetch(origin.url('/hls/nothing.m3u8'), { headers: { 'x-origin-verify': 'guess' } });
+  t.equal(wrong.status, 403);
+  const right = await fetch(origin.url('/hls/nothing.m3u8'), { headers: { 'x-origin-verify': 'edge-only' } });
+  t.equal(right.status, 404, 'past the check, a missing playlist is a plain 404');
+  t.ok((await fetch(origin.url('/healthz'))).ok, '/healthz stays open for the load balancer');
+});
