@@ -2,7 +2,7 @@ import { runProgram } from '../shared/program';
 import { systemClock } from '../shared/clock';
 import { edgeSchema } from './config';
 import { EdgeServer } from './edge-server';
-import { SpotInterruptionMonitor, looksLikeEc2 } from './spot-interruption';
+import { SpotInterruptionMonitor, looksLikeEc2 } from '../shared/spot-interruption';
 
 void runProgram({
   name: 'edge',

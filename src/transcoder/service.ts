@@ -6,7 +6,7 @@ import { openObjectStore } from '../shared/object-store-open';
 import type { Running } from '../shared/program';
 import { ladderFromConfig, type TranscoderConfig } from './config';
 import { MetricsServer } from './metrics-server';
-import { SpotInterruptionMonitor, looksLikeEc2 } from './spot-interruption';
+import { SpotInterruptionMonitor, looksLikeEc2 } from '../shared/spot-interruption';
 import { TranscoderMetrics } from './transcoder-metrics';
 import { TranscodeWorker } from './worker';
 

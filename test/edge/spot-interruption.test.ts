@@ -2,7 +2,7 @@ import t from 'tap';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { SpotInterruptionMonitor, looksLikeEc2 } from '../../src/edge/spot-interruption';
+import { SpotInterruptionMonitor, looksLikeEc2 } from '../../src/shared/spot-interruption';
 import { client, sleep, startEdgeProcess, startUpstream } from './edge-harness';
 
 interface FakeImds {
@@ -49,7 +49,7 @@ async function startFakeImds(t: { teardown(fn: () => unknown): void }): Promise<
 t.test('pollOnce: no notice, then the notice, with an IMDSv2 token', async (t) => {
   const imds = await startFakeImds(t);
   const monitor = new SpotInterruptionMonitor({ baseUrl: imds.url, intervalMs: 1000, log: pino({ level: 'silent' }), onNotice: () => undefined });
-  t.equal(await monitor.pollOnce(), null);
+  t.equal(await monitor.pollOnce(), undefined);
   imds.notice = JSON.stringify({ action: 'terminate', time: '2030-01-01T00:02:00Z' });
   t.same(await monitor.pollOnce(), { action: 'terminate', time: '2030-01-01T00:02:00Z' });
   t.equal(imds.tokenRequests, 1, 'the token is reused');

@@ -8,7 +8,7 @@ import { LocalJobQueue } from '../../src/shared/job-queue-local';
 import { createLogger } from '../../src/shared/logger';
 import { LocalObjectStore } from '../../src/shared/object-store-local';
 import { buildS3PutEvent } from '../../src/shared/s3-event';
-import { SpotInterruptionMonitor } from '../../src/transcoder/spot-interruption';
+import { SpotInterruptionMonitor } from '../../src/shared/spot-interruption';
 import { alive, childrenNamed, makeClip, SMALL_LADDER, startWorkerProcess, tempDir, until } from './harness';
 
 const log = createLogger({ level: 'silent', name: 'test' });

@@ -50,7 +50,7 @@ export class SpotInterruptionMonitor {
         (notice) => {
           if (notice && !this.noticed && !this.stopped) {
             this.noticed = true;
-            this.log.warn({ notice }, 'Spot interruption notice: handing jobs back and exiting');
+            this.log.warn({ notice }, 'Spot interruption notice');
             this.opts.onNotice(notice);
           }
           this.schedule(this.opts.intervalMs);
