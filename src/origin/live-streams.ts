@@ -3,6 +3,7 @@ import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
 import { HlsPackager } from './hls-packager';
 import { MediaInfo } from './media-info';
+import { Recorder } from './recorder';
 
 /** One publish in progress, as the ingest hands it over. */
 export interface PublishStart {
@@ -20,6 +21,7 @@ export interface LiveStream {
   readonly startedAt: number;
   readonly info: MediaInfo;
   readonly packager: HlsPackager;
+  readonly recorder?: Recorder;
   /** Viewer address -> last time it fetched this stream's HLS. */
   readonly viewers: Map<string, number>;
   warnedCodecs: Set<string>;
@@ -31,6 +33,8 @@ export interface LiveStreamsOptions {
   readonly fragmentSeconds: number;
   readonly playlistSeconds: number;
   readonly ffmpegPath: string;
+  /** Set when every stream is recorded. */
+  readonly record?: { readonly recDir: string; readonly maxBytes: number; readonly onPartClosed: (path: string) => void };
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -77,7 +81,11 @@ export class LiveStreams {
       info,
       log: this.opts.log,
     });
-    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, viewers: new Map(), warnedCodecs: new Set() };
+    const rec = this.opts.record;
+    const recorder = rec
+      ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
+      : undefined;
+    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, viewers: new Map(), warnedCodecs: new Set() };
     this.streams.set(start.name, stream);
     try {
       await packager.start();
@@ -101,11 +109,12 @@ export class LiveStreams {
       return;
     }
     stream.packager.write(type, dts, body, kind);
+    stream.recorder?.write(type, dts, body, kind);
   }
 
   async end(stream: LiveStream): Promise<void> {
     if (this.streams.get(stream.start.name) === stream) this.streams.delete(stream.start.name);
-    await stream.packager.close();
+    await Promise.all([stream.packager.close(), stream.recorder?.close()]);
     this.log.info({ stream: stream.start.name, seconds: Math.round((this.opts.clock.now() - stream.startedAt) / 1000) }, 'publish ended');
   }
 

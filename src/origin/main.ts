@@ -1,5 +1,8 @@
 import { mkdir, access, constants } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { openObjectStore } from '../shared/object-store-open';
+import { openJobQueue } from '../shared/job-queue-open';
+import { RecordingUploader } from './recording-uploader';
 import { runProgram } from '../shared/program';
 import { checkFfmpeg } from '../shared/ffmpeg-check';
 import { systemClock } from '../shared/clock';
@@ -20,7 +23,6 @@ void runProgram({
   async start(config, log) {
     const ffmpeg = await checkFfmpeg(config.ffmpegPath, config.ffprobePath);
     log.info({ ffmpeg: ffmpeg.version }, 'ffmpeg found');
-    if (config.record !== 'off') log.warn('RECORD=all is not implemented in this release: streams are not recorded');
     const hlsDir = join(config.mediaDir, 'hls');
     try {
       await mkdir(hlsDir, { recursive: true });
@@ -29,6 +31,18 @@ void runProgram({
       throw scError('SC_ERR_CONFIG', `MEDIA_DIR ${config.mediaDir} is not writable: ${(err as Error).message}`);
     }
     const clock = systemClock;
+    let uploader: RecordingUploader | undefined;
+    const recDir = join(config.mediaDir, 'rec');
+    if (config.record === 'all') {
+      await mkdir(recDir, { recursive: true });
+      const storeOpts = { log, ...(config.s3Endpoint ? { s3Endpoint: config.s3Endpoint } : {}), ...(config.awsRegion ? { region: config.awsRegion } : {}) };
+      const ingressUrl = config.ingress || resolve(config.mediaDir, 'ingress');
+      const store = openObjectStore(ingressUrl, storeOpts);
+      // On S3 the bucket's event notification feeds the queue; locally we send the same message.
+      const queue = ingressUrl.startsWith('s3://') ? undefined : openJobQueue(config.queue || resolve(config.mediaDir, 'queue'), { log, clock });
+      uploader = new RecordingUploader({ recDir, store, queue, ffmpegPath: config.ffmpegPath, doneExec: config.recordDoneExec, retry: { baseMs: 1000, maxMs: 60_000 }, log });
+      await uploader.start();
+    }
     const metrics = createMetricsRegistry('origin');
     const streams = new LiveStreams({
       mediaDir: config.mediaDir,
@@ -36,6 +50,7 @@ void runProgram({
       fragmentSeconds: config.hlsFragment,
       playlistSeconds: config.hlsPlaylistLength,
       ffmpegPath: config.ffmpegPath,
+      ...(uploader ? { record: { recDir, maxBytes: config.recordMaxSize, onPartClosed: (p: string) => uploader!.add(p) } } : {}),
       clock,
       log,
     });
@@ -85,6 +100,8 @@ void runProgram({
         // Publishers first, so every stream writes its final playlist while HTTP still serves it.
         await rtmp.close();
         await http.close();
+        // Leave a little of the deadline for the exit itself; what is not uploaded resumes on the next start.
+        await uploader?.close(Math.max(1000, config.shutdownTimeout * 1000 - 2000));
       },
     };
   },

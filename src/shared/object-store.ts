@@ -22,6 +22,8 @@ export interface ObjectStore {
   readonly location: string;
   /** The bucket name S3 event notifications should carry (the folder name for local stores). */
   readonly bucket: string;
+  /** The key as the bucket sees it (with the store's prefix), for event notifications. */
+  bucketKey(key: string): string;
   /** Uploads a local file and verifies the stored copy (size, and ETag/checksum where possible). */
   putFile(key: string, localPath: string, opts?: PutOptions): Promise<ObjectInfo>;
   putBuffer(key: string, body: Buffer | string, opts?: PutOptions): Promise<ObjectInfo>;

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { openJobQueue } from '../../src/shared/job-queue-open';
+import { parseS3Event } from '../../src/shared/s3-event';
+import { ffprobeJson, publish, startOrigin, waitFor } from './origin-harness';
+
+const mp4s = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.mp4')).sort() : []);
+
+function firstVideoFrameIsKey(file: string): boolean {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1', '-show_entries', 'frame=key_frame', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  return out.trim().split('\n')[0].startsWith('1');
+}
+
+t.test('a 20 s publish rolls over into playable parts that reach the ingress store and the queue', async (t) => {
+  const origin = await startOrigin(t, { RECORD: 'all', RECORD_MAX_SIZE: '1000K' });
+  const pub = publish(t, origin.rtmp('rec'), { seconds: 20 });
+  await waitFor('publisher done', () => (pub.proc.exitCode !== null ? true : undefined), 60_000);
+  const ingress = join(origin.mediaDir, 'ingress');
+  const rec = join(origin.mediaDir, 'rec');
+  await waitFor('every part uploaded and the local copies gone', () =>
+    mp4s(ingress).length >= 2 && readdirSync(rec).filter((f) => /\.(flv|mp4)$/.test(f)).length === 0 ? true : undefined, 60_000);
+  const parts = mp4s(ingress);
+  t.ok(parts.length >= 2, `${parts.length} parts`);
+  let total = 0;
+  for (const p of parts) {
+    t.match(p, /^rec-\d{10}\.mp4$/);
+    const probe = ffprobeJson(join(ingress, p));
+    t.ok(probe.streams.some((s: any) => s.codec_name === 'h264') && probe.streams.some((s: any) => s.codec_name === 'aac'), `${p} has H.264 and AAC`);
+    t.ok(firstVideoFrameIsKey(join(ingress, p)), `${p} starts on a keyframe`);
+    total += Number(probe.format.duration);
+  }
+  t.ok(Math.abs(total - 20) <= 1, `parts add up to ${total.toFixed(2)} s`);
+
+  const queue = openJobQueue(join(origin.mediaDir, 'queue'), { log: pino({ level: 'silent' }) });
+  t.teardown(() => queue.close());
+  const messages = await queue.receive({ maxMessages: 10, waitSeconds: 0 });
+  const keys = messages.flatMap((m) => {
+    const ev = parseS3Event(m.body);
+    return ev.kind === 'objects' ? ev.objects.map((o) => o.key) : [];
+  });
+  t.same(keys.sort(), parts, 'one S3 event per part');
+});
+
+t.test('after SIGKILL mid-recording, the next start uploads the interrupted part, playable', async (t) => {
+  const mediaDir = mkdtempSync(join(tmpdir(), 'sc-rec-crash-'));
+  t.teardown(() => rmSync(mediaDir, { recursive: true, force: true }));
+  const first = await startOrigin(t, { RECORD: 'all', MEDIA_DIR: mediaDir });
+  publish(t, first.rtmp('crash'), { size: '640x360' });
+  const rec = join(mediaDir, 'rec');
+  await waitFor('a part with a few seconds in it', () => {
+    const flv = readdirSync(rec).find((f) => f.endsWith('.flv'));
+    return flv && statSync(join(rec, flv)).size > 200_000 ? flv : undefined;
+  }, 30_000);
+  first.proc.kill('SIGKILL');
+  await first.stop();
+  t.same(mp4s(join(mediaDir, 'ingress')), [], 'nothing uploaded before the crash');
+
+  await startOrigin(t, { RECORD: 'all', MEDIA_DIR: mediaDir });
+  const ingress = join(mediaDir, 'ingress');
+  const parts = await waitFor('the interrupted part in the store', () => (mp4s(ingress).length ? mp4s(ingress) : undefined), 30_000);
+  const probe = ffprobeJson(join(ingress, parts[0]));
+  t.ok(Number(probe.format.duration) > 1, `playable, ${probe.format.duration} s`);
+  t.ok(firstVideoFrameIsKey(join(ingress, parts[0])));
+});
