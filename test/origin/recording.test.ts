@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { openJobQueue } from '../../src/shared/job-queue-open';
 import { parseS3Event } from '../../src/shared/s3-event';
-import { ffprobeJson, publish, startOrigin, waitFor } from './origin-harness';
+import { S3ObjectStore } from '../../src/shared/object-store-s3';
+import { startS3rver } from '../fixtures/s3rver-process';
+import { ffprobeJson, freePort, publish, startOrigin, waitFor } from './origin-harness';
 
 const mp4s = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.mp4')).sort() : []);
 
@@ -65,4 +67,31 @@ t.test('after SIGKILL mid-recording, the next start uploads the interrupted part
   const probe = ffprobeJson(join(ingress, parts[0]));
   t.ok(Number(probe.format.duration) > 1, `playable, ${probe.format.duration} s`);
   t.ok(firstVideoFrameIsKey(join(ingress, parts[0])));
+});
+
+t.test('with the S3 ingress down, parts wait on disk and upload once it is back, with no new publish', async (t) => {
+  const port = await freePort();
+  const s3dir = mkdtempSync(join(tmpdir(), 'sc-rec-s3-'));
+  t.teardown(() => rmSync(s3dir, { recursive: true, force: true }));
+  const origin = await startOrigin(t, {
+    RECORD: 'all', INGRESS: 's3://ingress/recordings', S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  });
+  const pub = publish(t, origin.rtmp('down'), { seconds: 4, size: '320x180' });
+  await waitFor('publisher done', () => (pub.proc.exitCode !== null ? true : undefined), 30_000);
+  await waitFor('an upload failure logged', () => (/recording upload failed/.test(origin.log()) ? true : undefined), 30_000);
+  const rec = join(origin.mediaDir, 'rec');
+  t.ok(readdirSync(rec).some((f) => /\.(flv|mp4)$/.test(f)), 'the part is kept on disk while the store is down');
+
+  const s3 = await startS3rver({ directory: s3dir, port, buckets: ['ingress'] });
+  t.teardown(() => s3.stop());
+  const store = new S3ObjectStore({ bucket: 'ingress', prefix: 'recordings', endpoint: s3.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, log: pino({ level: 'silent' }) });
+  t.teardown(() => store.close());
+  const uploaded = await waitFor('the part in the store', async () => {
+    const keys: string[] = [];
+    for await (const o of store.list('')) keys.push(o.key);
+    return keys.length ? keys : undefined;
+  }, 90_000, 1000);
+  t.match(uploaded[0], /^down-\d+\.mp4$/);
+  await waitFor('local copy removed after the verified upload', () => (readdirSync(rec).some((f) => /\.(flv|mp4)$/.test(f)) ? undefined : true), 20_000);
 });
