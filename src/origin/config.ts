@@ -33,7 +33,10 @@ export const originSchema = {
   ffmpegPath: setting('FFMPEG_PATH', 'ffmpeg', string, 'ffmpeg binary'),
   ffprobePath: setting('FFPROBE_PATH', 'ffprobe', string, 'ffprobe binary'),
   publicDir: setting('PUBLIC_DIR', 'public', string, 'the 360 player and index page, served at /'),
+  spotMonitor: setting('SPOT_MONITOR', 'auto' as 'auto' | 'on' | 'off', oneOf(['auto', 'on', 'off'] as const), 'poll EC2 instance metadata (IMDSv2) for a Spot interruption notice, then close every part and upload it (auto = only on EC2)'),
+  imdsUrl: setting('IMDS_URL', 'http://169.254.169.254', optionalHttpUrl, 'instance metadata base URL'),
+  spotPollInterval: setting('SPOT_POLL_INTERVAL', 5, seconds({ min: 0.05 }), 'how often the Spot interruption notice is polled'),
   logLevel: setting('LOG_LEVEL', 'info', oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const), 'log level'),
-  shutdownTimeout: setting('SHUTDOWN_TIMEOUT', 20, seconds({ min: 1 }), 'longest graceful shutdown before exiting anyway'),
+  shutdownTimeout: setting('SHUTDOWN_TIMEOUT', 90, seconds({ min: 1 }), 'longest graceful shutdown before exiting anyway'),
   statPublic: setting('STAT_PUBLIC', true, bool, 'serve /stat without the control token'),
 };

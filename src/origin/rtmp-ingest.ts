@@ -189,10 +189,11 @@ export class RtmpIngest {
   async close(): Promise<void> {
     // server.close() waits for open connections, so they are destroyed before waiting on it.
     const closed = new Promise<void>((resolve) => (this.server?.listening ? this.server.close(() => resolve()) : resolve()));
+    // Each socket's close event ends its stream; wait for all of them, then for the streams' ends.
+    const socketsClosed = [...this.sockets].map((s) => new Promise((r) => (s.destroyed && s.closed ? r(undefined) : s.once('close', r))));
     for (const s of this.sockets) s.destroy();
+    await Promise.all(socketsClosed);
     await closed;
-    // Socket close events end the streams; wait for their packagers to finish.
-    await new Promise((r) => setImmediate(r));
     while (this.endings.size) await Promise.all([...this.endings]);
   }
 }

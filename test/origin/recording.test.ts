@@ -2,6 +2,8 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openJobQueue } from '../../src/shared/job-queue-open';
@@ -94,4 +96,27 @@ t.test('with the S3 ingress down, parts wait on disk and upload once it is back,
   }, 90_000, 1000);
   t.match(uploaded[0], /^down-\d+\.mp4$/);
   await waitFor('local copy removed after the verified upload', () => (readdirSync(rec).some((f) => /\.(flv|mp4)$/.test(f)) ? undefined : true), 20_000);
+});
+
+t.test('a Spot interruption notice closes the open part, uploads it and exits 0', async (t) => {
+  let notice = false;
+  const imds = createServer((req, res) => {
+    if (req.method === 'PUT' && req.url === '/latest/api/token') return res.end('token');
+    if (req.url === '/latest/meta-data/spot/instance-action' && req.headers['x-aws-ec2-metadata-token'] === 'token') {
+      if (!notice) return res.writeHead(404).end();
+      return res.end(JSON.stringify({ action: 'terminate', time: new Date(Date.now() + 120_000).toISOString() }));
+    }
+    res.writeHead(400).end();
+  });
+  await new Promise<void>((r) => imds.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => imds.close(() => r())));
+  const origin = await startOrigin(t, { RECORD: 'all', SPOT_MONITOR: 'on', IMDS_URL: `http://127.0.0.1:${(imds.address() as AddressInfo).port}`, SPOT_POLL_INTERVAL: '200ms' });
+  publish(t, origin.rtmp('spot'), { size: '320x180' });
+  const rec = join(origin.mediaDir, 'rec');
+  await waitFor('recording under way', () => (readdirSync(rec).some((f) => f.endsWith('.flv') && statSync(join(rec, f)).size > 50_000) ? true : undefined), 30_000);
+  notice = true;
+  const code = await waitFor('origin exits', () => (origin.proc.exitCode !== null ? origin.proc.exitCode : undefined), 60_000);
+  t.equal(code, 0);
+  t.equal(mp4s(join(origin.mediaDir, 'ingress')).length, 1, 'the open part was uploaded before exiting');
+  t.match(origin.log(), /Spot interruption notice/);
 });
