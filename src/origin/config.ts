@@ -26,6 +26,7 @@ export const originSchema = {
   recordDoneExec: setting('RECORD_DONE_EXEC', '', string, 'shell command run after each part is uploaded, as `sh -c CMD sh <mp4 path> <basename>` (exec_record_done)'),
   ingress: setting('INGRESS', '', string, 'object store for recordings: a folder, file:///path or s3://bucket/prefix (empty = MEDIA_DIR/ingress)'),
   queue: setting('QUEUE', '', string, 'job queue fed with an S3 event per upload when INGRESS is local: a folder or file:///path (empty = MEDIA_DIR/queue); on S3 the bucket notification feeds SQS'),
+  egress: setting('EGRESS', '', string, 'local folder of transcoded VOD served at /vod/ (empty = MEDIA_DIR/egress; not served when it is s3://, where the CDN serves the bucket)'),
   s3Endpoint: setting('S3_ENDPOINT', '', optionalHttpUrl, 'S3-compatible endpoint (path-style addressing); empty = AWS'),
   awsRegion: setting('AWS_REGION', '', string, 'AWS region (empty = the SDK default chain)'),
   originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', pattern(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name'), 'header the edge tier must send when ORIGIN_SECRET is set'),

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -13,6 +14,8 @@ export interface OriginHttpOptions {
   readonly host: string;
   readonly port: number;
   readonly hlsDir: string;
+  /** Local egress folder served at /vod/, or undefined. */
+  readonly vodDir?: string;
   readonly publicDir: string;
   readonly variantSuffix: string;
   readonly playlistMaxAge: number;
@@ -102,6 +105,35 @@ export class OriginHttpServer {
       },
       allowedPath: (pathName) => /\.(m3u8|ts)$/.test(pathName) && !pathName.endsWith('.tmp'),
     });
+    if (o.vodDir) {
+      const vodDir = resolve(o.vodDir);
+      await mkdir(vodDir, { recursive: true });
+      await app.register(fastifyStatic, {
+        root: vodDir,
+        prefix: '/vod/',
+        decorateReply: false,
+        index: false,
+        list: false,
+        dotfiles: 'deny',
+        cacheControl: false,
+        setHeaders: (res, path) => {
+          if (/\.m3u8$/i.test(path)) res.header('Content-Type', 'application/vnd.apple.mpegurl').header('Cache-Control', 'max-age=60');
+          else if (path.endsWith('.ts')) res.header('Content-Type', 'video/mp2t').header('Cache-Control', 'max-age=86400');
+        },
+        allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4)$/i.test(pathName) && !UNSAFE_PATH.test(pathName.slice(1)),
+      });
+      // The player's index lists VOD assets: every folder with a master playlist.
+      app.get('/vod/index.json', async (_req, reply) => {
+        const entries = await readdir(vodDir, { withFileTypes: true }).catch(() => []);
+        const assets = [];
+        for (const e of entries) {
+          if (e.isDirectory() && existsSync(join(vodDir, e.name, 'MANIFEST.M3U8'))) {
+            assets.push({ name: e.name, master: `/vod/${encodeURIComponent(e.name)}/MANIFEST.M3U8` });
+          }
+        }
+        return reply.header('Cache-Control', 'max-age=10').send({ assets });
+      });
+    }
     if (existsSync(o.publicDir)) {
       await app.register(fastifyStatic, { root: resolve(o.publicDir), prefix: '/', index: ['index.html'], wildcard: true });
     }

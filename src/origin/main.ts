@@ -72,6 +72,7 @@ void runProgram({
       host: config.host,
       port: config.httpPort,
       hlsDir,
+      ...(config.egress.startsWith('s3://') ? {} : { vodDir: config.egress || join(config.mediaDir, 'egress') }),
       publicDir: config.publicDir,
       variantSuffix: config.hlsVariantSuffix,
       playlistMaxAge: config.playlistCacheSeconds,
