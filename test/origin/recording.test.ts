@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +20,9 @@ function firstVideoFrameIsKey(file: string): boolean {
 }
 
 t.test('a 20 s publish rolls over into playable parts that reach the ingress store and the queue', async (t) => {
-  const origin = await startOrigin(t, { RECORD: 'all', RECORD_MAX_SIZE: '1000K' });
+  const hookLog = join(mkdtempSync(join(tmpdir(), 'sc-rec-hook-')), 'done.txt');
+  t.teardown(() => rmSync(join(hookLog, '..'), { recursive: true, force: true }));
+  const origin = await startOrigin(t, { RECORD: 'all', RECORD_MAX_SIZE: '1000K', RECORD_DONE_EXEC: `echo "$1 $2" >> ${hookLog}` });
   const pub = publish(t, origin.rtmp('rec'), { seconds: 20 });
   await waitFor('publisher done', () => (pub.proc.exitCode !== null ? true : undefined), 60_000);
   const ingress = join(origin.mediaDir, 'ingress');
@@ -47,6 +49,9 @@ t.test('a 20 s publish rolls over into playable parts that reach the ingress sto
     return ev.kind === 'objects' ? ev.objects.map((o) => o.key) : [];
   });
   t.same(keys.sort(), parts, 'one S3 event per part');
+  const hookLines = readFileSync(hookLog, 'utf8').trim().split('\n').sort();
+  t.same(hookLines.map((l) => l.split(' ')[1]), parts, 'RECORD_DONE_EXEC ran once per part with path and basename');
+  t.ok(hookLines.every((l) => l.split(' ')[0].endsWith(l.split(' ')[1])));
 });
 
 t.test('after SIGKILL mid-recording, the next start uploads the interrupted part, playable', async (t) => {
