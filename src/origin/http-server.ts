@@ -55,7 +55,8 @@ export class OriginHttpServer {
 
   async start(): Promise<void> {
     const o = this.opts;
-    const app = Fastify({ loggerInstance: this.log, disableRequestLogging: true, maxParamLength: 200, requestTimeout: 30_000 });
+    // Per-request lines (info) would log every segment fetch; warnings and errors still come through.
+    const app = Fastify({ loggerInstance: this.log.child({}, { level: 'warn' }), requestTimeout: 30_000 });
     this.app = app as unknown as FastifyInstance;
     const requests = new Counter({ name: 'spherecast_origin_http_requests_total', help: 'HTTP requests by kind and status', labelNames: ['kind', 'status'], registers: [o.metrics] });
     new Gauge({ name: 'spherecast_origin_live_streams', help: 'streams being published', registers: [o.metrics], collect() { this.set(o.streams.size); } });
