@@ -2,7 +2,7 @@ import { runProgram } from '../shared/program';
 import { systemClock } from '../shared/clock';
 import { edgeSchema } from './config';
 import { EdgeServer } from './edge-server';
-import { SpotInterruptionMonitor, looksLikeEc2 } from '../shared/spot-interruption';
+import { startSpotMonitor } from '../shared/spot-interruption';
 
 void runProgram({
   name: 'edge',
@@ -12,20 +12,16 @@ void runProgram({
   async start(config, log) {
     const edge = new EdgeServer({ config, log, clock: systemClock });
     await edge.start();
-    let spot: SpotInterruptionMonitor | null = null;
-    if (config.spotMonitor === 'on' || (config.spotMonitor === 'auto' && looksLikeEc2())) {
-      spot = new SpotInterruptionMonitor({
-        baseUrl: config.imdsUrl,
-        intervalMs: config.spotPollInterval * 1000,
-        log,
-        onNotice: () => {
-          edge.startDrain('spot interruption');
-          // The same path as a SIGTERM from the service manager: drain, then exit.
-          process.kill(process.pid, 'SIGTERM');
-        },
-      });
-      spot.start();
-    }
+    const spot = startSpotMonitor(config.spotMonitor, {
+      baseUrl: config.imdsUrl,
+      intervalMs: config.spotPollInterval * 1000,
+      log,
+      onNotice: () => {
+        edge.startDrain('spot interruption');
+        // The same path as a SIGTERM from the service manager: drain, then exit.
+        process.kill(process.pid, 'SIGTERM');
+      },
+    });
     return {
       async close(reason: string) {
         spot?.stop();

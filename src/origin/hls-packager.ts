@@ -44,6 +44,9 @@ export class HlsPackager {
   private failed = false;
   private watcher?: FSWatcher;
   private lastMaster = '';
+  private lastMasterBandwidth = 0;
+  private lastMasterShape = '';
+  private closing = false;
   private startNumber = 0;
   private stderrTail: string[] = [];
 
@@ -139,8 +142,6 @@ export class HlsPackager {
     this.log.info({ startNumber: this.startNumber, windowSegments }, 'packaging started');
   }
 
-  private closing = false;
-
   private fail(err: Error): void {
     this.log.error({ code: (err as { code?: string }).code, err: err.message }, 'packager stopped');
     this.failed = true;
@@ -197,9 +198,6 @@ export class HlsPackager {
     await writeFile(tmp, master);
     await rename(tmp, this.masterPath);
   }
-
-  private lastMasterBandwidth = 0;
-  private lastMasterShape = '';
 
   /** Ends the publish: ffmpeg flushes the last segment and writes #EXT-X-ENDLIST. */
   async close(): Promise<void> {

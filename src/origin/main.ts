@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { openObjectStore } from '../shared/object-store-open';
 import { openJobQueue } from '../shared/job-queue-open';
 import { RecordingUploader } from './recording-uploader';
-import { SpotInterruptionMonitor, looksLikeEc2 } from '../shared/spot-interruption';
+import { startSpotMonitor } from '../shared/spot-interruption';
 import { runProgram } from '../shared/program';
 import { checkFfmpeg } from '../shared/ffmpeg-check';
 import { systemClock } from '../shared/clock';
@@ -97,17 +97,8 @@ void runProgram({
       { publish: `rtmp://HOST:${rtmp.address.port}/${config.rtmpApp}/NAME`, watch: `http://HOST:${http.port}/hls/NAME.m3u8` },
       'origin ready',
     );
-    let spot: SpotInterruptionMonitor | undefined;
-    if (config.spotMonitor === 'on' || (config.spotMonitor === 'auto' && looksLikeEc2())) {
-      spot = new SpotInterruptionMonitor({
-        baseUrl: config.imdsUrl,
-        intervalMs: config.spotPollInterval * 1000,
-        log,
-        // Two minutes to go: the same path as SIGTERM closes every part and uploads it.
-        onNotice: () => process.kill(process.pid, 'SIGTERM'),
-      });
-      spot.start();
-    }
+    // Two minutes to go: the same path as SIGTERM closes every part and uploads it.
+    const spot = startSpotMonitor(config.spotMonitor, { baseUrl: config.imdsUrl, intervalMs: config.spotPollInterval * 1000, log });
     return {
       async close() {
         spot?.stop();

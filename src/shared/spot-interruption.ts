@@ -122,3 +122,17 @@ export function looksLikeEc2(read: (path: string) => string = (p) => readFileSyn
   }
   return false;
 }
+
+/**
+ * Starts a monitor when `mode` asks for one (`auto`: only on EC2). Every program answers a notice the
+ * way it answers SIGTERM, so the default reaction is to send itself one.
+ */
+export function startSpotMonitor(
+  mode: 'auto' | 'on' | 'off',
+  opts: Omit<SpotMonitorOptions, 'onNotice'> & { onNotice?: (notice: SpotNotice) => void },
+): SpotInterruptionMonitor | undefined {
+  if (mode === 'off' || (mode === 'auto' && !looksLikeEc2())) return undefined;
+  const monitor = new SpotInterruptionMonitor({ ...opts, onNotice: opts.onNotice ?? (() => process.kill(process.pid, 'SIGTERM')) });
+  monitor.start();
+  return monitor;
+}

@@ -6,7 +6,7 @@ import { openObjectStore } from '../shared/object-store-open';
 import type { Running } from '../shared/program';
 import { ladderFromConfig, type TranscoderConfig } from './config';
 import { MetricsServer } from './metrics-server';
-import { SpotInterruptionMonitor, looksLikeEc2 } from '../shared/spot-interruption';
+import { startSpotMonitor } from '../shared/spot-interruption';
 import { TranscoderMetrics } from './transcoder-metrics';
 import { TranscodeWorker } from './worker';
 
@@ -54,17 +54,8 @@ export async function startWorker(config: TranscoderConfig, log: Logger): Promis
   const server = new MetricsServer({ host: config.metricsHost, port: config.metricsPort, registry, log, healthy: () => worker.accepting });
   await server.start();
   await worker.start();
-  let spot: SpotInterruptionMonitor | undefined;
-  if (config.spotMonitor === 'on' || (config.spotMonitor === 'auto' && looksLikeEc2())) {
-    spot = new SpotInterruptionMonitor({
-      baseUrl: config.imdsUrl,
-      intervalMs: config.spotPollInterval * 1000,
-      log,
-      // The same path as a SIGTERM: stop taking jobs, kill ffmpeg, release the messages, exit 0.
-      onNotice: () => process.kill(process.pid, 'SIGTERM'),
-    });
-    spot.start();
-  }
+  // The same path as a SIGTERM: stop taking jobs, kill ffmpeg, release the messages, exit 0.
+  const spot = startSpotMonitor(config.spotMonitor, { baseUrl: config.imdsUrl, intervalMs: config.spotPollInterval * 1000, log });
   return {
     async close(reason: string) {
       spot?.stop();
