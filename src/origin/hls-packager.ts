@@ -75,8 +75,8 @@ export class HlsPackager {
     }
   }
 
-  /** One FLV tag from the publisher. `body` is only valid during this call. */
-  write(type: number, dts: number, body: Buffer, kind: TagKind): void {
+  /** One FLV tag from the publisher (`tag` is the same tag as FLV bytes). `body` is only valid during this call. */
+  write(dts: number, body: Buffer, kind: TagKind, tag: Buffer): void {
     if (this.failed) return;
     if (kind === 'video-config') this.videoConfig = Buffer.from(body);
     else if (kind === 'audio-config') this.audioConfig = Buffer.from(body);
@@ -87,7 +87,7 @@ export class HlsPackager {
       else return;
     }
     if (kind === 'video-key' || kind === 'video' || kind === 'audio' || kind === 'video-config' || kind === 'audio-config') {
-      this.push(flvTag(type, dts, body));
+      this.push(tag);
     }
   }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../shared/clock';
 import { HlsPackager } from './hls-packager';
 import { MediaInfo } from './media-info';
 import { Recorder } from './recorder';
+import { flvTag } from './flv-writer';
 
 /** One publish in progress, as the ingest hands it over. */
 export interface PublishStart {
@@ -108,8 +109,11 @@ export class LiveStreams {
       }
       return;
     }
-    stream.packager.write(type, dts, body, kind);
-    stream.recorder?.write(type, dts, body, kind);
+    // One FLV tag per packet, shared by the packager and the recorder (neither changes it).
+    const tag = kind === 'metadata' || kind === 'ignored' ? undefined : flvTag(type, dts, body);
+    if (!tag) return;
+    stream.packager.write(dts, body, kind, tag);
+    stream.recorder?.write(dts, body, kind, tag);
   }
 
   async end(stream: LiveStream): Promise<void> {

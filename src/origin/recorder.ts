@@ -37,7 +37,8 @@ export class Recorder {
     this.log = opts.log.child({ component: 'recorder', stream: opts.name });
   }
 
-  write(type: number, dts: number, body: Buffer, kind: TagKind): void {
+  /** One FLV tag (`tag` is the same tag as FLV bytes); `body` is only valid during this call. */
+  write(dts: number, body: Buffer, kind: TagKind, tag: Buffer): void {
     if (kind === 'video-config') this.videoConfig = Buffer.from(body);
     else if (kind === 'audio-config') this.audioConfig = Buffer.from(body);
     else if (kind !== 'video-key' && kind !== 'video' && kind !== 'audio') return;
@@ -50,7 +51,7 @@ export class Recorder {
       this.rollover();
       this.open(dts);
     }
-    this.append(flvTag(type, dts, body));
+    this.append(tag);
   }
 
   private open(dts: number): void {

@@ -53,3 +53,16 @@ export const transcoderSchema = {
 };
 
 export type TranscoderConfig = ConfigOf<typeof transcoderSchema>;
+
+/** The encoding settings every job takes from the configuration (worker jobs and `transcode`). */
+export function transcodeSettings(config: TranscoderConfig) {
+  return {
+    ladder: ladderFromConfig(config.ladder),
+    segmentSeconds: config.segmentSeconds,
+    preset: config.preset,
+    threads: config.threads,
+    cubemap: config.cubemap,
+    ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
+  };
+}

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { checkFfmpeg } from '../shared/ffmpeg-check';
 import { runProgram } from '../shared/program';
 import { scError, type SpherecastError } from '../shared/errors';
-import { ladderFromConfig, transcoderSchema } from './config';
+import { transcodeSettings, transcoderSchema } from './config';
 import { TranscodeJob } from './transcode';
 import { startWorker } from './service';
 
@@ -24,13 +24,7 @@ void runProgram({
     const job = new TranscodeJob({
       input,
       outDir,
-      ladder: ladderFromConfig(config.ladder),
-      segmentSeconds: config.segmentSeconds,
-      preset: config.preset,
-      threads: config.threads,
-      cubemap: config.cubemap,
-      ffmpegPath: config.ffmpegPath,
-      ffprobePath: config.ffprobePath,
+      ...transcodeSettings(config),
       log,
       onProgress: (p) => log.info(p, 'progress'),
     });

@@ -4,7 +4,7 @@ import type { Logger } from '../shared/logger';
 import { createMetricsRegistry } from '../shared/metrics';
 import { openObjectStore } from '../shared/object-store-open';
 import type { Running } from '../shared/program';
-import { ladderFromConfig, type TranscoderConfig } from './config';
+import { transcodeSettings, type TranscoderConfig } from './config';
 import { MetricsServer } from './metrics-server';
 import { startSpotMonitor } from '../shared/spot-interruption';
 import { TranscoderMetrics } from './transcoder-metrics';
@@ -39,15 +39,7 @@ export async function startWorker(config: TranscoderConfig, log: Logger): Promis
     concurrency: config.concurrency,
     visibilitySeconds: config.visibilityTimeout,
     receiveWaitSeconds: config.receiveWait,
-    transcode: {
-      ladder: ladderFromConfig(config.ladder),
-      segmentSeconds: config.segmentSeconds,
-      preset: config.preset,
-      threads: config.threads,
-      cubemap: config.cubemap,
-      ffmpegPath: config.ffmpegPath,
-      ffprobePath: config.ffprobePath,
-    },
+    transcode: transcodeSettings(config),
     log,
     metrics,
   });
