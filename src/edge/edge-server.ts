@@ -17,6 +17,7 @@ import { OriginPool } from './origin-pool';
 import { ProxyCache } from './proxy-cache';
 import { checkRequestTarget } from './request-target';
 import { writeObject } from './object-response';
+import { FastPath } from './fast-path';
 import { serverStatus, type ServerStatus } from './server-status';
 
 export interface EdgeServerOptions {
@@ -31,9 +32,11 @@ const PURGE_INTERVAL_MS = 60_000;
 const OWN_ENDPOINTS = new Set(['/healthz', '/server-status', '/metrics']);
 
 /**
- * The edge's HTTP side. A plain node:http server screens every request first (method, target,
- * client secret) and answers fresh cache hits straight from memory; everything else goes to
- * Fastify: the health, status and metrics endpoints, the player files and the proxy route.
+ * The edge's HTTP side. Connections start on the hit fast path, which answers plain requests for
+ * fresh cached objects straight on the socket; the first other request hands the connection to a
+ * plain node:http server, which screens every request (method, target, client secret), answers
+ * fresh hits from memory and gives the rest to Fastify: the health, status and metrics
+ * endpoints, the player files and the proxy route.
  */
 export class EdgeServer {
   readonly store: CacheStore;
@@ -41,6 +44,9 @@ export class EdgeServer {
   readonly proxy: ProxyCache;
   readonly metrics: EdgeMetrics;
   readonly registry: Registry;
+  readonly fastPath: FastPath;
+  /** Exact paths Fastify answers itself (endpoints, player files): never proxied by the fast path. */
+  private readonly ownPaths = new Set<string>();
   private readonly config: EdgeConfig;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -93,6 +99,17 @@ export class EdgeServer {
         staleWhileRevalidateMs: config.staleWhileRevalidate * 1000,
       },
     });
+    this.fastPath = new FastPath({
+      fresh: (target) => this.proxy.fresh(target),
+      serve: (target) => this.proxy.serve(target),
+      proxied: (target) => this.proxiedByFastPath(target),
+      onServed: (status, bytes) => this.metrics.served(status, bytes),
+      onError: (err, target) => this.log.error({ err, url: target }, 'proxy request failed'),
+      clock,
+      maxHeaderBytes: config.maxHeaderBytes,
+      keepAliveTimeoutMs: config.keepAliveTimeout * 1000,
+      secret: this.secret ? { header: this.secretHeader, value: config.clientSecret } : null,
+    });
     this.app = Fastify({
       logger: false,
       forceCloseConnections: 'idle',
@@ -114,6 +131,7 @@ export class EdgeServer {
     );
     // A client that stops reading (or sending) mid-request is dropped after this much inactivity.
     server.timeout = c.requestTimeout * 1000;
+    this.fastPath.attach(server);
     // CONNECT would make this a tunnel: refuse it outright.
     server.on('connect', (_req: IncomingMessage, socket: Socket) => {
       this.metrics.refused();
@@ -161,6 +179,16 @@ export class EdgeServer {
     next(req, res);
   }
 
+  /**
+   * Whether the fast path may take a target to the proxy: well-formed, no percent-escapes (which
+   * Fastify would decode before matching its own routes) and not one of Fastify's own paths.
+   */
+  private proxiedByFastPath(target: string): boolean {
+    const q = target.indexOf('?');
+    const path = q >= 0 ? target.slice(0, q) : target;
+    return !path.includes('%') && !this.ownPaths.has(path) && checkRequestTarget(target).ok;
+  }
+
   private secretMatches(given: string | string[] | undefined): boolean {
     if (typeof given !== 'string' || this.secret === null) return false;
     const g = Buffer.from(given);
@@ -185,6 +213,9 @@ export class EdgeServer {
 
   private async routes(): Promise<void> {
     const app = this.app;
+    app.addHook('onRoute', (route) => {
+      if (!/[*:]/.test(route.url)) this.ownPaths.add(route.url);
+    });
     app.get('/healthz', async (_req, reply) => {
       reply.header('cache-control', 'no-store');
       if (this.draining) {
@@ -273,6 +304,7 @@ export class EdgeServer {
   startDrain(reason: string): void {
     if (this.draining) return;
     this.draining = true;
+    this.fastPath.drain();
     this.log.info({ reason, drainDelayS: this.config.drainDelay }, 'draining: /healthz now fails');
   }
 
@@ -282,6 +314,7 @@ export class EdgeServer {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     if (this.config.drainDelay > 0) await new Promise((r) => setTimeout(r, this.config.drainDelay * 1000));
     const closing = this.app.close();
+    this.fastPath.endIdle();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       closing.then(() => false),
@@ -293,6 +326,7 @@ export class EdgeServer {
     if (timedOut) {
       this.log.warn({ drainTimeoutS: this.config.drainTimeout }, 'requests still in flight at DRAIN_TIMEOUT: closing their connections');
       this.server?.closeAllConnections();
+      this.fastPath.destroyAll();
       await closing;
     }
     await this.proxy.settled();

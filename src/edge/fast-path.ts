@@ -1,0 +1,275 @@
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../shared/clock';
+import { ageSeconds } from './cache-policy';
+import type { CachedObject } from './cached-object';
+import type { CacheStatus } from './edge-metrics';
+import type { Served } from './proxy-cache';
+import { readRequestHead } from './request-head';
+
+export interface FastPathOptions {
+  /** The fresh cached object for a request target, or undefined. */
+  fresh(target: string): CachedObject | undefined;
+  /** The proxy's full answer for a target that is not a fresh hit (miss, expired, stale...). */
+  serve(target: string): Promise<Served>;
+  /** False for targets the full path must see: malformed ones, the edge's own endpoints, player files. */
+  proxied(target: string): boolean;
+  /** Called once per answered request with the body bytes written. */
+  onServed(status: CacheStatus, bodyBytes: number): void;
+  onError(err: unknown, target: string): void;
+  clock: Clock;
+  maxHeaderBytes: number;
+  /** Idle keep-alive connections are closed after this, like the HTTP server's keepAliveTimeout. */
+  keepAliveTimeoutMs: number;
+  /** Lower-case header name and value the client tier must send; null when not required. */
+  secret: { header: string; value: string } | null;
+}
+
+interface HeadMemo {
+  age: number;
+  date: string;
+  head: Buffer | null;
+}
+
+interface OwnListeners {
+  onData: (b: Buffer) => void;
+  onTimeout: () => void;
+  onEnd: () => void;
+  onError: () => void;
+  onClose: () => void;
+}
+
+// Anything a raw header line could be broken by. Upstream values arrive through undici's parser
+// and the edge's own come from validated config, so this is a last guard, not a path in use.
+const SAFE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const UNSAFE_ANSWER = Buffer.from('HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 27\r\nconnection: close\r\n\r\nupstream header not usable\n');
+
+/**
+ * Answers plain requests for proxied objects straight on the socket, before Node's HTTP machinery:
+ * one parse of a GET/HEAD head, one cache lookup, one writev of a response head (built once per
+ * object and second for hits) plus the cached body Buffer as it is, no copy. This is where the
+ * edge spends its time under load, and Node's generic request and response objects cost more than
+ * the answer itself. Misses wait for the proxy (coalesced like every other request) with the
+ * connection's later requests held back, so answers keep their order.
+ *
+ * Every connection starts here. The first request that is not plain (a range, a conditional
+ * request, another method, an unusual or split head, a malformed target, the edge's own endpoints
+ * and player files) hands the connection, with its unread bytes, to the HTTP server's own
+ * connection listener for the rest of its life, so the full path (validation, errors, 304/206,
+ * the player, the endpoints) is unchanged and is the only one that answers anything unusual.
+ */
+export class FastPath {
+  private readonly opts: FastPathOptions;
+  private readonly sockets = new Set<Socket>();
+  /** Connections waiting on the proxy for an answer: not idle, so not ended on close. */
+  private readonly busy = new Set<Socket>();
+  private readonly memos = new WeakMap<CachedObject, HeadMemo>();
+  private readonly secret: Buffer | null;
+  private readonly keepAliveHeader: string;
+  private server: Server | null = null;
+  private httpListeners: Array<(socket: Socket) => void> = [];
+  private draining = false;
+  private dateSecond = -1;
+  private dateText = '';
+
+  constructor(opts: FastPathOptions) {
+    this.opts = opts;
+    this.secret = opts.secret ? Buffer.from(opts.secret.value) : null;
+    this.keepAliveHeader = `keep-alive: timeout=${Math.max(1, Math.floor(opts.keepAliveTimeoutMs / 1000))}\r\n`;
+  }
+
+  /** Puts the fast path in front of the server's connection listeners (call before it listens). */
+  attach(server: Server): void {
+    this.server = server;
+    this.httpListeners = server.listeners('connection') as Array<(socket: Socket) => void>;
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => this.accept(socket));
+  }
+
+  /** From now on every request takes the full path (which closes connections while draining). */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** Ends the idle connections held here; busy ones end after their answer (drain() first). */
+  endIdle(): void {
+    for (const socket of this.sockets) if (!this.busy.has(socket)) socket.end();
+  }
+
+  destroyAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.draining) {
+      this.handOff(socket, null, null);
+      return;
+    }
+    this.sockets.add(socket);
+    const take = (buf: Buffer): void => {
+      let offset = 0;
+      while (offset < buf.length) {
+        if (socket.destroyed) return;
+        const head = readRequestHead(buf, offset, this.opts.maxHeaderBytes, this.opts.secret?.header ?? '');
+        // A head split across reads also goes to the full path, whose header timeout covers slow
+        // senders; clients send a head in one piece, so this costs nothing in practice.
+        if (head.kind !== 'simple' || this.draining || !this.allowed(head.secret)) {
+          this.handOff(socket, buf.subarray(offset), own);
+          return;
+        }
+        // Only targets that passed validation are ever stored, so a hit needs no check of its own.
+        const hit = this.opts.fresh(head.target);
+        const hitHead = hit === undefined ? null : this.hitHead(hit);
+        if (hit !== undefined && hitHead !== null) {
+          this.write(socket, hitHead, hit, head.method, 'HIT');
+          offset = head.end;
+          continue;
+        }
+        if (!this.opts.proxied(head.target)) {
+          this.handOff(socket, buf.subarray(offset), own);
+          return;
+        }
+        offset = head.end;
+        // Not a fresh hit: hold this connection's later requests until the proxy has answered.
+        socket.pause();
+        this.busy.add(socket);
+        const rest = buf.subarray(offset);
+        const { method, target } = head;
+        this.opts
+          .serve(target)
+          .then((served) => {
+            this.busy.delete(socket);
+            if (socket.destroyed) return;
+            const obj = served.object;
+            // Draining: this answer is the connection's last, so the client reconnects elsewhere.
+            const last = this.draining;
+            const text = this.buildHead(obj, served.cacheStatus, ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now()), this.date(), last);
+            if (text === null) {
+              socket.end(UNSAFE_ANSWER);
+              this.opts.onServed(served.cacheStatus, 0);
+              return;
+            }
+            this.write(socket, text, obj, method, served.cacheStatus);
+            if (last) socket.end();
+            else take(rest);
+          })
+          .catch((err: unknown) => {
+            this.busy.delete(socket);
+            this.opts.onError(err, target);
+            socket.destroy();
+          });
+        return;
+      }
+      this.resumeWhenWritable(socket);
+    };
+    const onTimeout = (): void => {
+      socket.destroy();
+    };
+    const onEnd = (): void => {
+      socket.end();
+    };
+    const onError = (): void => {
+      socket.destroy();
+    };
+    const onClose = (): void => {
+      this.sockets.delete(socket);
+    };
+    const own: OwnListeners = { onData: take, onTimeout, onEnd, onError, onClose };
+    socket.setTimeout(this.opts.keepAliveTimeoutMs);
+    socket.on('data', take);
+    socket.on('timeout', onTimeout);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  }
+
+  /** Reads on once the socket's answers are flushed: a client that does not read is not read from. */
+  private resumeWhenWritable(socket: Socket): void {
+    if (socket.writableNeedDrain) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    } else {
+      socket.resume();
+    }
+  }
+
+  private allowed(secret: string | undefined): boolean {
+    if (this.secret === null) return true;
+    if (secret === undefined) return false;
+    const given = Buffer.from(secret, 'latin1');
+    return given.length === this.secret.length && timingSafeEqual(given, this.secret);
+  }
+
+  private write(socket: Socket, head: Buffer, obj: CachedObject, method: 'GET' | 'HEAD', status: CacheStatus): void {
+    if (method === 'HEAD') {
+      socket.write(head);
+      this.opts.onServed(status, 0);
+      return;
+    }
+    socket.cork();
+    socket.write(head);
+    socket.write(obj.body);
+    socket.uncork();
+    this.opts.onServed(status, obj.body.length);
+  }
+
+  private date(): string {
+    const second = Math.floor(this.opts.clock.now() / 1000);
+    if (second !== this.dateSecond) {
+      this.dateSecond = second;
+      this.dateText = new Date(second * 1000).toUTCString();
+    }
+    return this.dateText;
+  }
+
+  /** The response head of a fresh hit, memoised per object until its Age or the Date changes. */
+  private hitHead(obj: CachedObject): Buffer | null {
+    const date = this.date();
+    const age = ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now());
+    const memo = this.memos.get(obj);
+    if (memo !== undefined && memo.age === age && memo.date === date) return memo.head;
+    const head = this.buildHead(obj, 'HIT', age, date);
+    this.memos.set(obj, { age, date, head });
+    return head;
+  }
+
+  /** The same headers as the full path's writeObject, in one Buffer; null if a value is unsafe raw. */
+  private buildHead(obj: CachedObject, status: CacheStatus, age: number, date: string, last = false): Buffer | null {
+    const pairs = [...obj.baseHeaders, 'age', String(age), 'x-media-cache-status', status];
+    if (obj.contentType !== undefined) pairs.push('content-type', obj.contentType);
+    pairs.push('content-length', String(obj.body.length), 'date', date);
+    let text = `HTTP/1.1 ${obj.status} ${STATUS_CODES[obj.status] ?? 'Unknown'}\r\n`;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const value = pairs[i + 1]!;
+      if (!SAFE_HEADER_VALUE.test(value)) return null;
+      text += `${pairs[i]}: ${value}\r\n`;
+    }
+    text += last ? 'connection: close\r\n\r\n' : `connection: keep-alive\r\n${this.keepAliveHeader}\r\n`;
+    return Buffer.from(text, 'latin1');
+  }
+
+  /**
+   * Gives the connection to the HTTP server's own listeners with `unread` put back in front, the
+   * way a connection is injected into node:http (server.emit('connection')).
+   */
+  private handOff(socket: Socket, unread: Buffer | null, own: OwnListeners | null): void {
+    if (own !== null) {
+      socket.removeListener('data', own.onData);
+      socket.removeListener('timeout', own.onTimeout);
+      socket.removeListener('end', own.onEnd);
+      socket.removeListener('error', own.onError);
+      socket.removeListener('close', own.onClose);
+      socket.setTimeout(0);
+      this.sockets.delete(socket);
+      socket.pause();
+      if (unread !== null && unread.length > 0) socket.unshift(unread);
+    }
+    for (const listener of this.httpListeners) listener.call(this.server, socket);
+    if (own !== null) process.nextTick(() => socket.resume());
+  }
+}
