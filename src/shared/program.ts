@@ -16,6 +16,8 @@ export interface ProgramSpec<S extends Schema> {
   summary: string;
   schema: S;
   usage?: string[];
+  /** Every setting is also a command-line flag named after its key (`--think-delay 2`). */
+  flags?: boolean;
   /** Longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs?: (config: ConfigOf<S>) => number;
   start(config: ConfigOf<S>, log: Logger, cli: CommandLine): Promise<Running>;
@@ -25,12 +27,12 @@ export async function runProgram<S extends Schema & { logLevel: any }>(spec: Pro
   let cli: CommandLine;
   let config: ConfigOf<S>;
   try {
-    cli = parseCommandLine(process.argv.slice(2));
+    cli = parseCommandLine(process.argv.slice(2), spec.flags ? spec.schema : undefined);
     if (cli.help) {
-      process.stdout.write(helpText(spec.name, spec.summary, spec.schema, spec.usage));
+      process.stdout.write(helpText(spec.name, spec.summary, spec.schema, spec.usage, spec.flags));
       return;
     }
-    config = loadConfig(spec.schema, { configFile: cli.configFile });
+    config = loadConfig(spec.schema, { configFile: cli.configFile, flags: cli.flags });
   } catch (err) {
     process.stderr.write(`${spec.name}: ${(err as Error).message}\n`);
     process.exitCode = 1;

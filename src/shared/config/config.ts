@@ -3,9 +3,10 @@ import { scError } from '../errors';
 import type { Parser } from './parsers';
 
 /**
- * Configuration: defaults, then a JSON file (`--config file.json`), then the environment,
- * then validation, into one frozen typed object. This is the only module that reads
- * `process.env`. Error messages name the bad setting by its environment variable.
+ * Configuration: defaults, then a JSON file (`--config file.json`), then the environment, then
+ * (for programs that take them, like the load test) command-line flags, then validation, into
+ * one frozen typed object. This is the only module that reads `process.env`. Error messages
+ * name the bad setting by its environment variable.
  */
 export interface Setting<T> {
   /** Environment variable, also accepted as a key in the config file. */
@@ -29,19 +30,42 @@ export interface CommandLine {
   configFile?: string;
   /** Arguments that are not options (sub-commands and their operands). */
   positionals: string[];
+  /** Settings given as flags, by schema key (only when parsed with a schema). */
+  flags: Record<string, string>;
 }
 
-export function parseCommandLine(argv: readonly string[]): CommandLine {
-  const out: CommandLine = { help: false, positionals: [] };
+/** The flag of a setting: its key in kebab case (`thinkDelay` -> `--think-delay`). */
+export function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * `--help`, `--config FILE` and positionals; with `flagsOf`, also every setting of that schema
+ * as `--kebab-key VALUE` or `--kebab-key=VALUE`. Any other option is refused.
+ */
+export function parseCommandLine(argv: readonly string[], flagsOf?: Schema): CommandLine {
+  const out: CommandLine = { help: false, positionals: [], flags: {} };
+  const byFlag = new Map(Object.keys(flagsOf ?? {}).map((k) => [flagOf(k), k]));
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const key = byFlag.get(name);
     if (a === '--help' || a === '-h') out.help = true;
     else if (a === '--config' || a === '-c') {
       const v = argv[++i];
       if (!v) throw scError('SC_ERR_CONFIG', '--config needs a file path');
       out.configFile = v;
     } else if (a.startsWith('--config=')) out.configFile = a.slice('--config='.length);
-    else if (a.startsWith('-') && a !== '-') throw scError('SC_ERR_CONFIG', `unknown option ${a} (try --help)`);
+    else if (key !== undefined) {
+      if (name !== a) out.flags[key] = a.slice(eq + 1);
+      else {
+        const v = argv[i + 1];
+        if (v === undefined || (v.startsWith('--') && v.length > 2)) throw scError('SC_ERR_CONFIG', `${a} needs a value`);
+        out.flags[key] = v;
+        i++;
+      }
+    } else if (a.startsWith('-') && a !== '-') throw scError('SC_ERR_CONFIG', `unknown option ${a} (try --help)`);
     else out.positionals.push(a);
   }
   return out;
@@ -74,6 +98,8 @@ export interface LoadOptions {
   configFile?: string;
   /** Defaults to process.env; tests pass their own. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Values from command-line flags, by schema key; they beat the environment. */
+  flags?: Readonly<Record<string, string>>;
 }
 
 export function loadConfig<S extends Schema>(schema: S, opts: LoadOptions = {}): ConfigOf<S> {
@@ -99,6 +125,11 @@ export function loadConfig<S extends Schema>(schema: S, opts: LoadOptions = {}):
       raw = envValue;
       from = 'environment';
     }
+    const flagValue = opts.flags?.[key];
+    if (flagValue !== undefined) {
+      raw = flagValue;
+      from = flagOf(key);
+    }
     if (raw === undefined) {
       out[key] = s.default;
       continue;
@@ -118,11 +149,11 @@ function show(v: unknown): string {
   return String(v);
 }
 
-/** The `--help` text: usage, then every setting with its default. */
-export function helpText<S extends Schema>(program: string, summary: string, schema: S, usage: string[] = []): string {
-  const rows = Object.values(schema).map((s) => {
+/** The `--help` text: usage, then every setting with its default (and its flag, when `flags`). */
+export function helpText<S extends Schema>(program: string, summary: string, schema: S, usage: string[] = [], flags = false): string {
+  const rows = Object.entries(schema).map(([key, s]) => {
     const def = s.secret ? '(secret, unset)' : show(s.default) === '' ? '(unset)' : show(s.default);
-    return { name: s.env, def, help: s.help };
+    return { name: s.env, def, help: flags ? `${flagOf(key)}: ${s.help}` : s.help };
   });
   const w = Math.max(...rows.map((r) => r.name.length));
   const lines = [
@@ -134,7 +165,7 @@ export function helpText<S extends Schema>(program: string, summary: string, sch
     `  node dist/${program}.js --help`,
     '',
     'Settings come from defaults, then the JSON config file (keys are the names below),',
-    'then environment variables. Sizes take K/M/G suffixes; durations take s/ms/m.',
+    `then environment variables${flags ? ', then the flags shown first in each line' : ''}. Sizes take K/M/G suffixes; durations take s/ms/m.`,
     '',
     ...rows.map((r) => `  ${r.name.padEnd(w)}  ${r.help} [default: ${r.def}]`),
     '',

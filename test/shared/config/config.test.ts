@@ -65,7 +65,7 @@ t.test('durations take units', async (t) => {
 });
 
 t.test('command line: --config, --help, positionals, unknown options', async (t) => {
-  t.same(parseCommandLine(['--config', 'x.json', 'transcode', 'a', 'b']), { help: false, configFile: 'x.json', positionals: ['transcode', 'a', 'b'] });
+  t.same(parseCommandLine(['--config', 'x.json', 'transcode', 'a', 'b']), { help: false, configFile: 'x.json', positionals: ['transcode', 'a', 'b'], flags: {} });
   t.equal(parseCommandLine(['--help']).help, true);
   t.throws(() => parseCommandLine(['--frobnicate']), /unknown option/);
 });

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// npm run bench:loadtest — how many live players one machine serves without stalls or errors, through the
+// edge in front of the origin and straight against the origin (issue #8's benchmark figures).
+// Starts the built origin and edge on free 127.0.0.1 ports with temp dirs, publishes one live stream like the
+// workshop (testsrc 1280x720 30 fps, libx264 ~500k + AAC; encoded once, then looped with -c copy to spare the
+// CPU), then, for each target, runs `node dist/loadtest.js --mode player` at rising viewer counts, each held
+// for --hold seconds after its ramp-up, until a step shows stalls or errors. For each step it reads the
+// origin's spherecast_origin_http_requests_total before and after.
+// Flags: --counts 250,500,1000,2000,4000,8000  --hold 60  --rampup 10  --targets edge,origin
+//        --fragment 2 (HLS_FRAGMENT)  --size 1280x720  --keep DIR (keep every step's report there)
+// Not a test: the figures depend on the machine (the load generator shares it with origin and edge).
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+function flags(argv) {
+  const out = { counts: '250,500,1000,2000,4000,8000', hold: '60', rampup: '10', targets: 'edge,origin', fragment: '2', size: '1280x720', keep: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m || !(m[1] in out)) {
+      console.error(`unknown argument ${argv[i]}; flags: ${Object.keys(out).map((k) => `--${k}`).join(' ')}`);
+      process.exit(2);
+    }
+    out[m[1]] = m[2] ?? argv[++i];
+  }
+  return {
+    counts: out.counts.split(',').map(Number).filter((n) => n > 0),
+    hold: Number(out.hold),
+    rampup: Number(out.rampup),
+    targets: out.targets.split(',').filter((x) => x === 'edge' || x === 'origin'),
+    fragment: out.fragment,
+    size: out.size,
+    keep: out.keep,
+  };
+}
+
+const opts = flags(process.argv.slice(2));
+for (const f of ['dist/origin.js', 'dist/edge.js', 'dist/loadtest.js']) {
+  if (!existsSync(f)) {
+    console.error(`${f} is missing: run npm run build (npm run bench:loadtest does)`);
+    process.exit(1);
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'sc-bench-loadtest-'));
+const children = [];
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+process.on('exit', cleanup);
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+function start(name, args, env) {
+  const child = spawn(args[0], args.slice(1), { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
+  child.once('exit', (code, signal) => {
+    if (!cleaned) console.error(`${name} exited (${code ?? signal}) ${err}`);
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(what, fn, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await fn()) return;
+    } catch {}
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function originRequests(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^spherecast_origin_http_requests_total\{([^}]*)\} (\d+)/gm)) if (!/kind="other"/.test(m[1])) n += Number(m[2]);
+  return n;
+}
+
+function runStep(target, url, count, outDir) {
+  return new Promise((res) => {
+    const args = [
+      resolve('dist/loadtest.js'), '--host', url, '--mode', 'player', '--threads', String(count),
+      '--rampup', String(opts.rampup), '--duration', String(opts.rampup + opts.hold), '--out', outDir,
+      '--label', `${target} ${count}`, '--progress-interval', String(Math.max(5, Math.round((opts.rampup + opts.hold) / 6))),
+    ];
+    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    child.stderr.on('data', (d) => process.stderr.write(`    ${String(d).trimEnd().replace(/\n/g, '\n    ')}\n`));
+    child.once('exit', (code) => res(code));
+  });
+}
+
+const httpOrigin = await freePort();
+const rtmpPort = await freePort();
+const httpEdge = await freePort();
+const originUrl = `http://127.0.0.1:${httpOrigin}`;
+const edgeUrl = `http://127.0.0.1:${httpEdge}`;
+start('origin', [process.execPath, resolve('dist/origin.js')], {
+  HOST: '127.0.0.1', HTTP_PORT: String(httpOrigin), RTMP_PORT: String(rtmpPort), MEDIA_DIR: join(work, 'origin'),
+  HLS_FRAGMENT: opts.fragment, RECORD: 'off', PUBLIC_DIR: '', SPOT_MONITOR: 'off', LOG_LEVEL: 'warn',
+});
+start('edge', [process.execPath, resolve('dist/edge.js')], {
+  HOST: '127.0.0.1', HTTP_PORT: String(httpEdge), ORIGINS: originUrl, PUBLIC_DIR: '', SPOT_MONITOR: 'off', DRAIN_DELAY: '0', LOG_LEVEL: 'warn',
+});
+await waitFor('origin /healthz', async () => (await fetch(`${originUrl}/healthz`)).ok);
+await waitFor('edge /healthz', async () => (await fetch(`${edgeUrl}/healthz`)).ok);
+
+// The workshop's test pattern, encoded once (20 s, GOP = fragment) and looped without re-encoding.
+const clip = join(work, 'clip.flv');
+const gop = String(Math.round(30 * Number(opts.fragment)));
+const enc = spawnSync('ffmpeg', [
+  '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'aevalsrc=sin(400*2*PI*t)', '-f', 'lavfi', '-i', `testsrc=size=${opts.size}:rate=30`,
+  '-t', '20', '-vcodec', 'libx264', '-preset', 'veryfast', '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-b:v', '500k', '-maxrate', '500k', '-bufsize', '1000k',
+  '-c:a', 'aac', '-b:a', '160k', '-vf', 'format=yuv420p', '-f', 'flv', clip,
+]);
+if (enc.status !== 0) throw new Error(`encoding the clip failed: ${enc.stderr}`);
+start('ffmpeg', ['ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/test`], {});
+await waitFor('the live stream (3 segments)', async () => {
+  const r = await fetch(`${originUrl}/hls/test_1280/index.m3u8`);
+  return r.ok && ((await r.text()).match(/#EXTINF/g) ?? []).length >= 3;
+});
+
+console.log(`loadtest capacity: ${cpus().length} cores, player mode, one live stream ${opts.size} (${opts.fragment} s segments), ramp-up ${opts.rampup} s + hold ${opts.hold} s per step`);
+const summary = [];
+for (const target of opts.targets) {
+  const url = target === 'edge' ? edgeUrl : originUrl;
+  let best;
+  console.log(`\n${target} (${url})`);
+  for (const count of opts.counts) {
+    const outDir = join(work, 'reports', `${target}-${count}`);
+    const before = await originRequests(originUrl);
+    const code = await runStep(target, url, count, outDir);
+    const after = await originRequests(originUrl);
+    let r;
+    try {
+      r = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
+    } catch {
+      console.log(`  ${count} viewers: no report (exit ${code})`);
+      break;
+    }
+    const stalls = r.player?.stalls ?? 0;
+    const errors = r.totals.all.errors;
+    const ok = stalls === 0 && errors === 0;
+    const step = { count, ok, stalls, errors, originRequests: after - before, requests: r.totals.all.requests, p99: r.totals.all.p99, segP99: r.totals.segment.p99, mbit: r.throughput.bitsPerSecond / 1e6 };
+    console.log(
+      `  ${String(count).padStart(6)} viewers: ${ok ? 'held' : 'FAILED'}  stalls ${stalls}  errors ${errors} ${JSON.stringify(r.totals.all.errorKinds)}  ` +
+        `requests ${step.requests}  p99 ${step.p99} ms (segments ${step.segP99} ms)  ${step.mbit.toFixed(0)} Mbit/s  origin requests ${step.originRequests}`,
+    );
+    if (opts.keep) cpSync(outDir, join(resolve(opts.keep), `${target}-${count}`), { recursive: true });
+    if (!ok) break;
+    best = step;
+  }
+  summary.push({ target, best });
+}
+
+console.log('\nlargest viewer count held (player mode, no stalls, no errors):');
+for (const { target, best } of summary) {
+  console.log(best ? `  ${target.padEnd(6)} ${best.count} viewers for ${opts.hold} s; origin requests in that step: ${best.originRequests}` : `  ${target.padEnd(6)} none of the counts tried`);
+}
+if (opts.keep) console.log(`reports: ${resolve(opts.keep)}`);
+cleanup();
+process.exit(0);
