@@ -25,7 +25,15 @@ export interface HlsJobOptions {
   /** Called at most every `progressEveryMs` with ffmpeg's progress. */
   readonly onProgress?: (p: Progress) => void;
   readonly progressEveryMs?: number;
+  /** What this run encodes: everything (the default), only the video renditions, or only the audio. */
+  readonly streams?: StreamSelection;
+  /** Encode only this part of the source (a chunk): input seek to `start`, `duration` seconds or to the end. */
+  readonly seek?: { readonly start: number; readonly duration?: number };
+  /** Added to every output timestamp (seconds), so chunks stitched in order play as one timeline. */
+  readonly tsOffset?: number;
 }
+
+export type StreamSelection = 'all' | 'video' | 'audio';
 
 export interface Progress {
   /** Seconds of output written. */
@@ -93,25 +101,34 @@ export function buildFilterGraph(plan: RenditionPlan): string {
 }
 
 /** Output options after the filter graph (maps, encoders, HLS muxer). Pure. */
-export function buildOutputArgs(opts: { outDir: string; plan: RenditionPlan; preset: string; threads: number }): string[] {
+export function buildOutputArgs(opts: { outDir: string; plan: RenditionPlan; preset: string; threads: number; streams?: StreamSelection; tsOffset?: number }): string[] {
   const { plan } = opts;
+  const streams = opts.streams ?? 'all';
+  const video = streams !== 'audio';
+  const audio = streams !== 'video';
   const args: string[] = [];
-  plan.video.forEach((_, i) => args.push('-map', `[r${i}]`));
-  args.push('-map', '0:a:0');
-  args.push('-c:v', 'libx264', '-preset', opts.preset, '-pix_fmt', 'yuv420p');
-  plan.video.forEach((r, i) => {
-    args.push(`-b:v:${i}`, String(r.bitrate), `-maxrate:v:${i}`, String(r.maxrate), `-bufsize:v:${i}`, String(r.bufsize));
-  });
-  args.push(
-    '-g', String(plan.gop),
-    '-keyint_min', String(plan.gop),
-    '-sc_threshold', '0',
-    // Keyframes at every segment boundary by time, so fractional frame rates align too.
-    '-force_key_frames', `expr:gte(t,n_forced*${plan.segmentSeconds})`,
-  );
-  args.push('-c:a', 'aac', '-b:a', String(plan.audio.bitrate), '-ac', '2');
+  if (video) plan.video.forEach((_, i) => args.push('-map', `[r${i}]`));
+  if (audio) args.push('-map', '0:a:0');
+  if (video) {
+    args.push('-c:v', 'libx264', '-preset', opts.preset, '-pix_fmt', 'yuv420p');
+    plan.video.forEach((r, i) => {
+      args.push(`-b:v:${i}`, String(r.bitrate), `-maxrate:v:${i}`, String(r.maxrate), `-bufsize:v:${i}`, String(r.bufsize));
+    });
+    args.push(
+      '-g', String(plan.gop),
+      '-keyint_min', String(plan.gop),
+      '-sc_threshold', '0',
+      // Keyframes at every segment boundary by time, so fractional frame rates align too.
+      '-force_key_frames', `expr:gte(t,n_forced*${plan.segmentSeconds})`,
+    );
+  }
+  if (audio) args.push('-c:a', 'aac', '-b:a', String(plan.audio.bitrate), '-ac', '2');
   if (opts.threads > 0) args.push('-threads', String(opts.threads));
-  const streamMap = [...plan.video.map((r, i) => `v:${i},name:${r.name}`), `a:0,name:${plan.audio.name}`].join(' ');
+  if (opts.tsOffset) args.push('-output_ts_offset', String(opts.tsOffset));
+  const streamMap = [
+    ...(video ? plan.video.map((r, i) => `v:${i},name:${r.name}`) : []),
+    ...(audio ? [`a:0,name:${plan.audio.name}`] : []),
+  ].join(' ');
   args.push(
     '-f', 'hls',
     '-hls_time', String(plan.segmentSeconds),
@@ -148,12 +165,12 @@ export function startHlsJob(opts: HlsJobOptions): RunningHlsJob {
   let killed = false;
   let last = 0;
   const every = opts.progressEveryMs ?? 5000;
-  const command: FfmpegCommand = ffmpeg(opts.input)
-    .setFfmpegPath(opts.ffmpegPath)
-    .inputOptions('-nostdin', '-hide_banner')
-    .complexFilter(buildFilterGraph(opts.plan))
-    .outputOptions(...buildOutputArgs(opts))
-    .output(renditionPlaylist(opts.outDir, '%v'));
+  const input = ['-nostdin', '-hide_banner'];
+  // Input seeking decodes from the keyframe before `start` and drops frames up to it: frame-exact.
+  if (opts.seek) input.push('-ss', String(opts.seek.start), ...(opts.seek.duration !== undefined ? ['-t', String(opts.seek.duration)] : []));
+  let command: FfmpegCommand = ffmpeg(opts.input).setFfmpegPath(opts.ffmpegPath).inputOptions(...input);
+  if (opts.streams !== 'audio') command = command.complexFilter(buildFilterGraph(opts.plan));
+  command = command.outputOptions(...buildOutputArgs(opts)).output(renditionPlaylist(opts.outDir, '%v'));
   const done = new Promise<void>((resolve, reject) => {
     command.on('start', (line: string) => {
       log.debug({ command: line }, 'ffmpeg started');

@@ -2,6 +2,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { planChunks, type Chunk } from './chunk-plan';
+import { CHUNKS_DIR, startChunkedHlsJob } from './chunked-hls-job';
 import { renditionPlaylist, startHlsJob, type Progress, type RunningHlsJob } from './ffmpeg-hls-job';
 import { planRenditions, type Ladder, type RenditionPlan } from './ladder';
 import { buildMasterPlaylists, CUBEMAP_MASTER_NAME, MASTER_NAME } from './master-playlist';
@@ -16,6 +18,9 @@ export interface TranscodeOptions {
   readonly segmentSeconds: number;
   readonly preset: string;
   readonly threads: number;
+  /** Most GOP-aligned chunks encoded at once (1 = one ffmpeg run); see planChunks. */
+  readonly parallelChunks?: number;
+  readonly minChunkSeconds?: number;
   readonly cubemap: boolean;
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
@@ -38,8 +43,9 @@ export interface TranscodeResult {
 }
 
 /**
- * One job on local files: probe, plan the ladder, one ffmpeg run to HLS, measure what came out,
- * write the masters last. stop() kills ffmpeg; run() then rejects with SC_ERR_TRANSCODE.
+ * One job on local files: probe, plan the ladder, one ffmpeg run to HLS (or, for a long source
+ * with PARALLEL_CHUNKS > 1, GOP-aligned chunks each run straight to HLS at once and stitched),
+ * measure what came out, write the masters last. stop() kills ffmpeg; run() then rejects with SC_ERR_TRANSCODE.
  */
 export class TranscodeJob {
   private ffmpeg: RunningHlsJob | undefined;
@@ -61,8 +67,15 @@ export class TranscodeJob {
     } catch (err) {
       throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ${(err as Error).message}`]);
     }
+    const chunks: Chunk[] = planChunks({
+      duration: source.duration,
+      segmentSeconds: plan.segmentSeconds,
+      parallel: o.parallelChunks ?? 1,
+      minChunkSeconds: o.minChunkSeconds ?? plan.segmentSeconds,
+    });
     o.log.info(
       {
+        chunks: chunks.length,
         source: { width: source.video.width, height: source.video.height, fps: source.video.fps, duration: source.duration },
         renditions: plan.video.map((r) => `${r.name} ${r.width}x${r.height} ${Math.round(r.bitrate / 1000)}k`),
         audio: `${Math.round(plan.audio.bitrate / 1000)}k`,
@@ -72,11 +85,11 @@ export class TranscodeJob {
     );
     await mkdir(o.outDir, { recursive: true });
     // A re-run into the same folder must not leave segments of an earlier, longer run behind.
-    for (const name of [...plan.video.map((r) => r.name), plan.audio.name, MASTER_NAME, CUBEMAP_MASTER_NAME]) {
+    for (const name of [...plan.video.map((r) => r.name), plan.audio.name, MASTER_NAME, CUBEMAP_MASTER_NAME, CHUNKS_DIR]) {
       await rm(join(o.outDir, name), { recursive: true, force: true });
     }
     if (this.stopped) throw new SpherecastError('SC_ERR_TRANSCODE', [label, 'stopped']);
-    this.ffmpeg = startHlsJob({
+    const hlsJob = {
       input: o.input,
       outDir: o.outDir,
       plan,
@@ -87,7 +100,8 @@ export class TranscodeJob {
       duration: source.duration,
       onProgress: o.onProgress,
       progressEveryMs: o.progressEveryMs,
-    });
+    };
+    this.ffmpeg = chunks.length > 1 ? startChunkedHlsJob({ ...hlsJob, chunks }) : startHlsJob(hlsJob);
     try {
       await this.ffmpeg.done;
     } finally {

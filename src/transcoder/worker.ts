@@ -13,7 +13,7 @@ import type { TranscoderMetrics } from './transcoder-metrics';
 
 export type TranscodeSettings = Pick<
   TranscodeOptions,
-  'ladder' | 'segmentSeconds' | 'preset' | 'threads' | 'cubemap' | 'ffmpegPath' | 'ffprobePath' | 'progressEveryMs'
+  'ladder' | 'segmentSeconds' | 'preset' | 'threads' | 'parallelChunks' | 'minChunkSeconds' | 'cubemap' | 'ffmpegPath' | 'ffprobePath' | 'progressEveryMs'
 >;
 
 export interface WorkerOptions {

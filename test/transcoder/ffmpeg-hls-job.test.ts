@@ -40,3 +40,22 @@ t.test('one filter graph: one decode, cascaded scaling, cubemaps from v360, outp
   t.equal(at('-var_stream_map').split(' ').length, plan.video.length + 1);
   t.match(at('-var_stream_map'), /a:0,name:audio$/);
 });
+
+t.test('chunk runs: video-only or audio-only stream maps, input seek, and a timestamp offset', async (t) => {
+  const plan = planRenditions({ width: 1920, height: 1080, fps: 30 }, DEFAULT_LADDER, { segmentSeconds: 10 });
+  const video = buildOutputArgs({ outDir: '/o', plan, preset: 'veryfast', threads: 0, streams: 'video', tsOffset: 30 });
+  const at = (args: string[], k: string) => args[args.indexOf(k) + 1];
+  t.notOk(video.includes('0:a:0'), 'no audio in a video chunk');
+  t.notOk(video.includes('-c:a'));
+  t.equal(at(video, '-output_ts_offset'), '30');
+  t.equal(at(video, '-var_stream_map'), '180p 240p 360p 480p 720p 1080p'.split(' ').map((n, i) => `v:${i},name:${n}`).join(' '));
+  t.equal(at(video, '-g'), '300');
+  const audio = buildOutputArgs({ outDir: '/o', plan, preset: 'veryfast', threads: 0, streams: 'audio', tsOffset: 10 });
+  t.same(audio.filter((a) => a === '-map'), ['-map'], 'one map: the audio');
+  t.equal(at(audio, '-map'), '0:a:0');
+  t.notOk(audio.includes('-c:v'), 'no video encoder');
+  t.equal(at(audio, '-var_stream_map'), 'a:0,name:audio');
+  const whole = buildOutputArgs({ outDir: '/o', plan, preset: 'veryfast', threads: 0 });
+  t.notOk(whole.includes('-output_ts_offset'), 'the one-run job keeps its timestamps');
+  t.notOk(whole.includes('-threads'), 'threads 0: ffmpeg decides');
+});

@@ -43,7 +43,8 @@ function assertBuilt(): void {
 }
 
 /** Settings every test process gets: quiet defaults, no metadata polling, any free metrics port. */
-export const BASE_ENV = { LOG_LEVEL: 'info', SPOT_MONITOR: 'off', METRICS_PORT: '0', PRESET: 'ultrafast', THREADS: '1' };
+/** One ffmpeg run per job unless a test asks for chunks, so results do not depend on the machine's CPU count. */
+export const BASE_ENV = { LOG_LEVEL: 'info', SPOT_MONITOR: 'off', METRICS_PORT: '0', PRESET: 'ultrafast', THREADS: '1', PARALLEL_CHUNKS: '1' };
 
 export interface Finished {
   code: number | null;

@@ -116,3 +116,32 @@ t.test('bad input: a clear error and exit code 1, for corrupt, zero-byte and vid
   t.equal(usage.code, 1);
   t.match(usage.stderr, /usage: node dist\/transcoder.js transcode INPUT OUTDIR/);
 });
+
+t.test('PARALLEL_CHUNKS: GOP-aligned chunks encoded at once are stitched into one continuous playlist per rendition', async (t) => {
+  const dir = tempDir(t, 'chunks');
+  const fps = 30;
+  const input = await makeClip(join(dir, 'flat.mp4'), { width: 640, height: 360, seconds: 10, fps });
+  const out = join(dir, 'out');
+  const r = await runTranscoder(['transcode', input, out], { ...ENV, PARALLEL_CHUNKS: '3', MIN_CHUNK_SECONDS: '2', LOG_LEVEL: 'debug' });
+  t.equal(r.code, 0, r.stderr);
+  const planned = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'transcode planned');
+  t.equal(planned.chunks, 3, 'three chunks: 0-4 s, 4-8 s, 8 s to the end');
+  t.equal((r.stdout.match(/"msg":"ffmpeg started"/g) ?? []).length, 4, 'one ffmpeg run per chunk and one for the audio');
+  const { videoVariants } = await checkAsset(t, out, { width: 640, height: 360, seconds: 10, fps });
+  t.notOk(readdirSync(out).includes('.chunks'), 'chunk scratch removed');
+  for (const v of videoVariants) {
+    const playlist = mediaPlaylist(out, v.uri);
+    t.same(playlist.segments.map((s: any) => s.duration), [2, 2, 2, 2, 2], `${v.uri}: five 2 s segments`);
+    const probed = await ffprobe(join(out, v.uri), ['-select_streams', 'v', '-show_entries', 'packet=pts_time,flags']);
+    const pts = probed.packets.map((p: any) => Number(p.pts_time)).sort((a: number, b: number) => a - b);
+    t.equal(pts.length, 10 * fps, `${v.uri}: every frame once (no frame lost or doubled at chunk boundaries)`);
+    const steps = pts.slice(1).map((p: number, i: number) => p - pts[i]);
+    t.ok(steps.every((d: number) => Math.abs(d - 1 / fps) < 1e-3), `${v.uri}: timestamps advance one frame at a time across chunks`);
+    for (const s of playlist.segments) {
+      const seg = await ffprobe(join(out, v.uri, '..', s.uri), ['-select_streams', 'v', '-show_entries', 'packet=flags', '-read_intervals', '%+#1']);
+      t.match(seg.packets[0].flags, /K/, `${v.uri} ${s.uri} starts on a keyframe`);
+    }
+  }
+  const audio = await ffprobe(join(out, 'audio', 'index.m3u8'));
+  t.ok(Math.abs(Number(audio.format.duration) - 10) < 0.2, `audio lasts ${audio.format.duration}s`);
+});

@@ -121,22 +121,25 @@ t.test('a malformed message is logged and left for the dead-letter queue', async
   t.equal(await w.stop(), 0);
 });
 
-t.test('SIGTERM during a job: ffmpeg stopped, no orphan, message released at once, exit 0', async (t) => {
-  const r = rig(t, 'sigterm');
-  const clip = await makeClip(join(r.media, 'long.mp4'), { width: 640, height: 320, seconds: 12 });
-  // A slow preset keeps ffmpeg busy for many seconds; the test stops it long before it ends.
-  const w = startWorkerProcess(t, { ...r.env, PRESET: 'veryslow', VISIBILITY_TIMEOUT: '600' });
-  await r.submit('long.mp4', clip);
-  await w.waitFor((l) => l.msg === 'transcode planned', 'job running');
-  let ffmpegPids: number[] = [];
-  await until(() => (ffmpegPids = childrenNamed(w.child.pid!, 'ffmpeg', '-var_stream_map')).length === 1, 'the HLS ffmpeg started');
-  t.same(queueFiles(r, 'inflight').length, 1, 'the message is in flight');
-  const code = await w.stop('SIGTERM');
-  t.equal(code, 0, 'clean exit');
-  await until(() => !alive(ffmpegPids[0]), 'ffmpeg gone');
-  t.notOk(alive(ffmpegPids[0]), 'no ffmpeg orphan');
-  t.same(queueFiles(r, 'inflight'), [], 'nothing in flight');
-  t.equal(queueFiles(r, 'ready').length, 1, 'the message is visible again at once (not after the 600 s visibility timeout)');
-  t.ok(w.lines.some((l) => l.msg === 'job stopped: message released to the queue'), 'the release is logged');
-  t.same(readdirSync(r.egressDir).filter((n) => !n.startsWith('.')), [], 'nothing published');
-});
+for (const [chunks, runs] of [['1', 1], ['2', 3]] as const) {
+  t.test(`SIGTERM during a job (PARALLEL_CHUNKS=${chunks}): every ffmpeg stopped, no orphan, message released at once, exit 0`, async (t) => {
+    const r = rig(t, `sigterm${chunks}`);
+    const clip = await makeClip(join(r.media, 'long.mp4'), { width: 640, height: 320, seconds: 12 });
+    // A slow preset keeps ffmpeg busy for many seconds; the test stops it long before it ends.
+    const w = startWorkerProcess(t, { ...r.env, PRESET: 'veryslow', VISIBILITY_TIMEOUT: '600', PARALLEL_CHUNKS: chunks, MIN_CHUNK_SECONDS: '2' });
+    await r.submit('long.mp4', clip);
+    await w.waitFor((l) => l.msg === 'transcode planned', 'job running');
+    let ffmpegPids: number[] = [];
+    // Chunked: one run per chunk and one for the audio.
+    await until(() => (ffmpegPids = childrenNamed(w.child.pid!, 'ffmpeg', '-var_stream_map')).length === runs, `${runs} HLS ffmpeg run(s) started`);
+    t.same(queueFiles(r, 'inflight').length, 1, 'the message is in flight');
+    const code = await w.stop('SIGTERM');
+    t.equal(code, 0, 'clean exit');
+    await until(() => ffmpegPids.every((pid) => !alive(pid)), 'ffmpeg gone');
+    t.notOk(ffmpegPids.some(alive), 'no ffmpeg orphan');
+    t.same(queueFiles(r, 'inflight'), [], 'nothing in flight');
+    t.equal(queueFiles(r, 'ready').length, 1, 'the message is visible again at once (not after the 600 s visibility timeout)');
+    t.ok(w.lines.some((l) => l.msg === 'job stopped: message released to the queue'), 'the release is logged');
+    t.same(readdirSync(r.egressDir).filter((n) => !n.startsWith('.')), [], 'nothing published');
+  });
+}
