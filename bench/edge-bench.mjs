@@ -18,11 +18,13 @@ import { Pool, request } from 'undici';
 
 const UPSTREAM_PORT = 18080;
 const NGINX_PORT = 18081;
-const EDGE_PORT = 18082;
+const EDGE_PORT = 18082; // and up, one port per edge variant
 const CONCURRENT_MISSES = Number(process.env.BENCH_MISSES ?? 500);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// Edge variants to run side by side: WORKERS values (1 = one process; more = node:cluster).
+const EDGE_WORKERS = (process.env.BENCH_EDGE_WORKERS ?? '1,2').split(',').map(Number).filter((n) => n >= 1);
 const MISS_DELAY_MS = 100;
 
 const SEGMENT = Buffer.alloc(128 * 1024, 0x47);
@@ -91,13 +93,13 @@ async function startNginx(lock) {
   return { stop, pid: child.pid };
 }
 
-async function startEdge() {
+async function startEdge(port, workers) {
   const child = spawn(process.execPath, ['dist/edge.js'], {
-    env: { ...process.env, HOST: '127.0.0.1', HTTP_PORT: String(EDGE_PORT), ORIGINS: `http://127.0.0.1:${UPSTREAM_PORT}`, LOG_LEVEL: 'warn', DRAIN_DELAY: '0', PUBLIC_DIR: '', SPOT_MONITOR: 'off' },
+    env: { ...process.env, HOST: '127.0.0.1', HTTP_PORT: String(port), WORKERS: String(workers), ORIGINS: `http://127.0.0.1:${UPSTREAM_PORT}`, LOG_LEVEL: 'warn', DRAIN_DELAY: '0', PUBLIC_DIR: '', SPOT_MONITOR: 'off' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(child);
-  await waitFor(`http://127.0.0.1:${EDGE_PORT}/healthz`, 'edge');
+  await waitFor(`http://127.0.0.1:${port}/healthz`, 'edge');
   const stop = async () => {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
@@ -253,12 +255,18 @@ async function main() {
     nginx = await startNginx('on');
     results['nginx lock on'] = { coalescing: await coalescing(NGINX_PORT) };
   }
-  const edge = await startEdge();
-  results.edge = { coalescing: await coalescing(EDGE_PORT) };
-  const servers = [...(nginx ? [{ name: 'nginx lock on', port: NGINX_PORT, pid: nginx.pid }] : []), { name: 'edge', port: EDGE_PORT, pid: edge.pid }];
+  const edges = [];
+  for (const [i, workers] of EDGE_WORKERS.entries()) {
+    const name = `edge ${workers}w`;
+    const port = EDGE_PORT + i;
+    const e = await startEdge(port, workers);
+    edges.push({ name, port, pid: e.pid, stop: e.stop });
+    results[name] = { coalescing: await coalescing(port) };
+  }
+  const servers = [...(nginx ? [{ name: 'nginx lock on', port: NGINX_PORT, pid: nginx.pid }] : []), ...edges];
   const hits = await throughput(servers);
   for (const [name, r] of Object.entries(hits)) Object.assign(results[name], r);
-  await edge.stop();
+  for (const e of edges) await e.stop();
   if (nginx) await nginx.stop();
 
   console.log(`1. ${CONCURRENT_MISSES} concurrent requests for one cold 128 KiB segment`);
@@ -278,12 +286,14 @@ async function main() {
   }
   const ng = results['nginx lock on'];
   if (ng) {
-    const e = results.edge;
     console.log('\nratios edge / nginx (lock on): req/s higher is better, p99 and cpu/req lower are better');
-    for (const object of ['segment', 'playlist']) {
-      console.log(`  ${`${object}:`.padEnd(10)} req/s ${fmt(e[object].rps / ng[object].rps, 2)}x   p99 ${fmt(e[object].p99 / ng[object].p99, 2)}x   cpu/req ${fmt(e[object].cpuUsPerReq / ng[object].cpuUsPerReq, 2)}x`);
+    for (const e of edges) {
+      const r = results[e.name];
+      for (const object of ['segment', 'playlist']) {
+        console.log(`  ${e.name.padEnd(9)} ${`${object}:`.padEnd(10)} req/s ${fmt(r[object].rps / ng[object].rps, 2)}x   p99 ${fmt(r[object].p99 / ng[object].p99, 2)}x   cpu/req ${fmt(r[object].cpuUsPerReq / ng[object].cpuUsPerReq, 2)}x`);
+      }
     }
-    console.log(`  upstream requests for ${CONCURRENT_MISSES} misses: edge ${e.coalescing.upstream}, nginx lock on ${ng.coalescing.upstream}, lock off ${results['nginx lock off'].coalescing.upstream}`);
+    console.log(`  upstream requests for ${CONCURRENT_MISSES} misses: ${edges.map((e) => `${e.name} ${results[e.name].coalescing.upstream}`).join(', ')}, nginx lock on ${ng.coalescing.upstream}, lock off ${results['nginx lock off'].coalescing.upstream}`);
   }
 }
 

@@ -1,5 +1,9 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { setting, type ConfigOf } from '../shared/config/config';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import type { CachePolicy } from './cache-policy';
+import { OriginPool, type UpstreamOutcome } from './origin-pool';
 import { integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
 
 /** An origin base URL: http(s), no query or fragment; a path prefix is allowed. */
@@ -11,11 +15,18 @@ const originUrl = (raw: unknown): string => {
   return s.replace(/\/+$/, '');
 };
 
+/** "auto" (one per core, like nginx's worker_processes auto) or a count. */
+const workerCount = (raw: unknown): number => {
+  if (String(raw).trim() === 'auto') return availableParallelism();
+  return integer({ min: 1, max: 256 })(raw);
+};
+
 const headerName = pattern(/^[A-Za-z0-9-]*$/, 'an HTTP header name (letters, digits, dashes)');
 
 export const edgeSchema = {
   host: setting('HOST', '0.0.0.0', string, 'listen address (the edge sits behind a load balancer; use 127.0.0.1 to keep it local)'),
   httpPort: setting('HTTP_PORT', 8081, port, 'HTTP listen port (0 picks a free port)'),
+  workers: setting('WORKERS', 1, workerCount, 'HTTP worker processes ("auto" = one per core); with more than one, a primary process keeps the origin connections and a shared cache tier, so the origin still sees one request per object per TTL (memory: up to WORKERS + 1 times CACHE_MAX_BYTES)'),
   origins: setting('ORIGINS', ['http://127.0.0.1:8080'] as readonly string[], list(originUrl), 'origin base URLs, comma-separated; the first is primary, the rest backups'),
   cacheMaxBytes: setting('CACHE_MAX_BYTES', 512 * 1024 * 1024, size({ min: 1024 }), 'bound of the in-memory cache in bytes (least recently used objects are evicted)'),
   maxObjectBytes: setting('MAX_OBJECT_BYTES', 64 * 1024 * 1024, size({ min: 1024 }), 'largest upstream object the edge accepts; bigger ones get 502'),
@@ -50,3 +61,32 @@ export const edgeSchema = {
 };
 
 export type EdgeConfig = ConfigOf<typeof edgeSchema>;
+
+export function cachePolicyOf(config: EdgeConfig): CachePolicy {
+  return {
+    playlistTtlMs: config.playlistTtl * 1000,
+    playlistTtlMaxMs: config.playlistTtlMax * 1000,
+    segmentTtlMs: config.segmentTtl * 1000,
+    segmentTtlMaxMs: config.segmentTtlMax * 1000,
+    otherTtlMs: config.otherTtl * 1000,
+    errorTtlMs: config.errorTtl * 1000,
+    staleIfErrorMs: config.staleIfError * 1000,
+    staleWhileRevalidateMs: config.staleWhileRevalidate * 1000,
+  };
+}
+
+/** The origin pool the config describes; `onAttempt` feeds the upstream metrics. */
+export function originPoolOf(config: EdgeConfig, clock: Clock, log: Logger, onAttempt: (origin: string, outcome: UpstreamOutcome) => void): OriginPool {
+  return new OriginPool({
+    origins: config.origins,
+    connectTimeoutMs: config.upstreamConnectTimeout * 1000,
+    timeoutMs: config.upstreamTimeout * 1000,
+    failTimeoutMs: config.failTimeout * 1000,
+    connections: config.upstreamConnections,
+    maxObjectBytes: config.maxObjectBytes,
+    headers: config.originSecret ? { [config.originSecretHeader.toLowerCase()]: config.originSecret } : {},
+    clock,
+    log,
+    onAttempt,
+  });
+}

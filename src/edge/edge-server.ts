@@ -10,10 +10,13 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { createMetricsRegistry } from '../shared/metrics';
 import { scError } from '../shared/errors';
-import type { EdgeConfig } from './config';
+import { cachePolicyOf, originPoolOf, type EdgeConfig } from './config';
 import { CacheStore } from './cache-store';
 import { EdgeMetrics } from './edge-metrics';
-import { OriginPool } from './origin-pool';
+import type { OriginPool } from './origin-pool';
+import type { ObjectSource } from './object-source';
+import { OriginSource } from './origin-source';
+import type { ClusterLink } from './cluster-link';
 import { ProxyCache } from './proxy-cache';
 import { checkRequestTarget } from './request-target';
 import { writeObject } from './object-response';
@@ -24,6 +27,8 @@ export interface EdgeServerOptions {
   config: EdgeConfig;
   log: Logger;
   clock: Clock;
+  /** In a worker of a cluster: the primary, instead of this server's own origin connections. */
+  cluster?: ClusterLink;
 }
 
 /** Endpoints of the edge itself: answered without the client secret (load balancer, monitoring). */
@@ -40,7 +45,9 @@ const OWN_ENDPOINTS = new Set(['/healthz', '/server-status', '/metrics']);
  */
 export class EdgeServer {
   readonly store: CacheStore;
-  readonly origins: OriginPool;
+  /** Null in a cluster worker: the primary holds the origin connections. */
+  readonly origins: OriginPool | null;
+  private readonly cluster: ClusterLink | null;
   readonly proxy: ProxyCache;
   readonly metrics: EdgeMetrics;
   readonly registry: Registry;
@@ -69,35 +76,21 @@ export class EdgeServer {
     this.registry = createMetricsRegistry('edge');
     this.store = new CacheStore({ maxBytes: config.cacheMaxBytes, clock });
     this.metrics = new EdgeMetrics(this.registry, { bytes: () => this.store.bytes, objects: () => this.store.objects });
-    this.origins = new OriginPool({
-      origins: config.origins,
-      connectTimeoutMs: config.upstreamConnectTimeout * 1000,
-      timeoutMs: config.upstreamTimeout * 1000,
-      failTimeoutMs: config.failTimeout * 1000,
-      connections: config.upstreamConnections,
-      maxObjectBytes: config.maxObjectBytes,
-      headers: config.originSecret ? { [config.originSecretHeader.toLowerCase()]: config.originSecret } : {},
-      clock,
-      log: opts.log,
-      onAttempt: (origin, outcome) => this.metrics.upstreamAttempt(origin, outcome),
-    });
+    let source: ObjectSource;
+    if (opts.cluster) {
+      this.origins = null;
+      source = opts.cluster;
+    } else {
+      this.origins = originPoolOf(config, clock, opts.log, (origin, outcome) => this.metrics.upstreamAttempt(origin, outcome));
+      source = new OriginSource({ origins: this.origins, policy: cachePolicyOf(config), clock, log: opts.log, handledBy: config.edgeId });
+    }
+    this.cluster = opts.cluster ?? null;
     this.proxy = new ProxyCache({
       store: this.store,
-      origins: this.origins,
+      source,
       metrics: this.metrics,
       clock,
       log: opts.log,
-      handledBy: config.edgeId,
-      policy: {
-        playlistTtlMs: config.playlistTtl * 1000,
-        playlistTtlMaxMs: config.playlistTtlMax * 1000,
-        segmentTtlMs: config.segmentTtl * 1000,
-        segmentTtlMaxMs: config.segmentTtlMax * 1000,
-        otherTtlMs: config.otherTtl * 1000,
-        errorTtlMs: config.errorTtl * 1000,
-        staleIfErrorMs: config.staleIfError * 1000,
-        staleWhileRevalidateMs: config.staleWhileRevalidate * 1000,
-      },
     });
     this.fastPath = new FastPath({
       fresh: (target) => this.proxy.fresh(target),
@@ -224,13 +217,14 @@ export class EdgeServer {
       }
       return { status: 'ok' };
     });
+    // In a cluster, any worker answers for the whole edge: the primary gathers every process's figures.
     app.get('/server-status', async (_req, reply) => {
       reply.header('cache-control', 'no-store');
-      return this.status();
+      return this.cluster ? (await this.cluster.summary()).status : this.status();
     });
     app.get('/metrics', async (_req, reply) => {
       reply.header('cache-control', 'no-store').type(this.registry.contentType);
-      return this.registry.metrics();
+      return this.cluster ? (await this.cluster.summary()).metrics : this.registry.metrics();
     });
 
     const publicDir = this.config.publicDir ? resolve(this.config.publicDir) : '';
@@ -276,7 +270,7 @@ export class EdgeServer {
       totals: this.metrics.totals,
       upstreamInFlight: this.proxy.inFlight,
       cache: { objects: this.store.objects, bytes: this.store.bytes, maxBytes: this.store.maxBytes, evictions: this.store.evictions },
-      origins: this.origins.status(),
+      origins: this.origins?.status() ?? [],
     });
   }
 
@@ -330,6 +324,6 @@ export class EdgeServer {
       await closing;
     }
     await this.proxy.settled();
-    await this.origins.close();
+    await this.origins?.close();
   }
 }

@@ -1,15 +1,64 @@
+import cluster from 'node:cluster';
 import { runProgram } from '../shared/program';
 import { systemClock } from '../shared/clock';
 import { edgeSchema } from './config';
 import { EdgeServer } from './edge-server';
+import { EdgePrimary } from './edge-primary';
+import { ClusterLink, type IpcChannel } from './cluster-link';
 import { startSpotMonitor } from '../shared/spot-interruption';
 
 void runProgram({
   name: 'edge',
   summary: 'caching reverse proxy for HLS in front of the origins (split TTLs, request coalescing, failover)',
   schema: edgeSchema,
+  // A cluster's primary waits for its workers' drain, which takes up to the same time.
   shutdownTimeoutMs: (c) => (c.drainDelay + c.drainTimeout) * 1000 + 5000,
   async start(config, log) {
+    if (cluster.isWorker) {
+      // The primary asks for shutdown over IPC, and a service manager may also signal every
+      // process of the group: whichever comes first starts the one drain.
+      let stopping = false;
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => (stopping = true));
+      const shutdown = () => {
+        if (!stopping) process.kill(process.pid, 'SIGTERM');
+      };
+      const link: ClusterLink = new ClusterLink({
+        channel: process as unknown as IpcChannel,
+        log,
+        clock: systemClock,
+        handledBy: config.edgeId,
+        fetchTimeoutMs: (config.upstreamConnectTimeout + config.upstreamTimeout) * 1000 * config.origins.length + 2000,
+        figures: async () => ({ status: edge.status(), metrics: await edge.registry.getMetricsAsJSON() }),
+        onShutdown: shutdown,
+      });
+      const edge = new EdgeServer({ config, log: log.child({ worker: cluster.worker?.id }), clock: systemClock, cluster: link });
+      link.start();
+      // A primary that is gone (killed) leaves this worker nothing to fetch through: drain and go.
+      process.once('disconnect', shutdown);
+      await edge.start();
+      return {
+        async close(reason: string) {
+          await edge.close(reason);
+          link.close();
+        },
+      };
+    }
+    if (config.workers > 1) {
+      const primary = new EdgePrimary({ config, log, clock: systemClock });
+      await primary.start();
+      const spot = startSpotMonitor(config.spotMonitor, {
+        baseUrl: config.imdsUrl,
+        intervalMs: config.spotPollInterval * 1000,
+        log,
+        onNotice: () => process.kill(process.pid, 'SIGTERM'),
+      });
+      return {
+        async close(reason: string) {
+          spot?.stop();
+          await primary.close(reason);
+        },
+      };
+    }
     const edge = new EdgeServer({ config, log, clock: systemClock });
     await edge.start();
     const spot = startSpotMonitor(config.spotMonitor, {

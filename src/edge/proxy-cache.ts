@@ -1,11 +1,11 @@
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import { decideStorage, freshnessOf, kindOf, usableOnError, type CachePolicy } from './cache-policy';
-import { makeCachedObject, makeErrorObject, type CachedObject } from './cached-object';
+import { freshnessOf, usableOnError } from './cache-policy';
+import type { CachedObject } from './cached-object';
 import type { CacheStore } from './cache-store';
 import { Coalescer } from './coalescer';
 import type { CacheStatus, EdgeMetrics } from './edge-metrics';
-import type { OriginPool } from './origin-pool';
+import type { Fetched, ObjectSource } from './object-source';
 
 export interface Served {
   object: CachedObject;
@@ -13,16 +13,15 @@ export interface Served {
 }
 
 /** Result of one upstream fetch, shared by every request that waited on it. */
-type Fetched = { kind: 'answer'; object: CachedObject; stored: boolean } | { kind: 'failed'; object: CachedObject };
+type Settled = { kind: 'answer'; object: CachedObject; stored: boolean } | { kind: 'failed'; object: CachedObject; stale: boolean };
 
 export interface ProxyCacheOptions {
   store: CacheStore;
-  origins: OriginPool;
-  policy: CachePolicy;
+  /** The origins (OriginSource), or the primary's shared cache in a worker of a cluster. */
+  source: ObjectSource;
   metrics: EdgeMetrics;
   clock: Clock;
   log: Logger;
-  handledBy: string;
 }
 
 /**
@@ -31,7 +30,7 @@ export interface ProxyCacheOptions {
  * when every origin fails, a segment still within stale-if-error is served STALE.
  */
 export class ProxyCache {
-  private readonly coalescer = new Coalescer<Fetched>();
+  private readonly coalescer = new Coalescer<Settled>();
   private readonly opts: ProxyCacheOptions;
   private readonly log: Logger;
   private readonly background = new Set<Promise<unknown>>();
@@ -66,49 +65,29 @@ export class ProxyCache {
     if (fetched.kind === 'failed') {
       const stale = entry ?? store.get(key);
       if (stale && stale.status === 200 && usableOnError(stale, clock.now())) return { object: stale, cacheStatus: 'STALE' };
+      if (fetched.stale) return { object: fetched.object, cacheStatus: 'STALE' };
       return { object: fetched.object, cacheStatus: entry ? 'EXPIRED' : 'MISS' };
     }
     if (!fetched.stored) return { object: fetched.object, cacheStatus: 'BYPASS' };
     return { object: fetched.object, cacheStatus: entry ? 'EXPIRED' : 'MISS' };
   }
 
-  private async fetchAndStore(key: string): Promise<Fetched> {
-    const { origins, policy, clock, store, handledBy } = this.opts;
-    let result;
+  private async fetchAndStore(key: string): Promise<Settled> {
+    const { source, store } = this.opts;
+    let fetched: Fetched;
     try {
-      result = await origins.fetch(key);
+      fetched = await source.fetch(key);
     } catch (err) {
-      this.log.error({ err, key }, 'upstream fetch threw');
-      result = { ok: false as const, status: 502 as const, message: 'upstream failed' };
+      this.log.error({ err, key }, 'object source failed');
+      throw err;
     }
-    const now = clock.now();
-    if (!result.ok) {
-      this.log.warn({ key, status: result.status, reason: result.message }, 'no origin answered');
-      return { kind: 'failed', object: makeErrorObject(result.status, result.status === 504 ? 'upstream timed out' : 'upstream failed', handledBy, now) };
-    }
-    const res = result.response;
-    const cacheControl = Array.isArray(res.headers['cache-control']) ? res.headers['cache-control'].join(', ') : res.headers['cache-control'];
-    const ageRaw = Number(res.headers.age);
-    const decision = decideStorage(kindOf(key), res.status, cacheControl, Number.isFinite(ageRaw) ? ageRaw : 0, policy);
-    const object = makeCachedObject({
-      status: res.status,
-      headers: res.headers,
-      body: res.body,
-      origin: res.origin,
-      storedAt: now,
-      ttlMs: decision.ttlMs,
-      staleIfErrorMs: decision.staleIfErrorMs,
-      staleWhileRevalidateMs: decision.staleWhileRevalidateMs,
-      handledBy,
-    });
-    if (res.status >= 500) return { kind: 'failed', object };
-    if (!decision.store) {
+    if (fetched.kind === 'failed') return { kind: 'failed', object: fetched.object, stale: fetched.stale === true };
+    if (!fetched.store) {
       // An uncacheable answer replaces nothing, but an old copy must not outlive it either.
       store.delete(key);
-      return { kind: 'answer', object, stored: false };
+      return { kind: 'answer', object: fetched.object, stored: false };
     }
-    const stored = store.set(key, object);
-    return { kind: 'answer', object, stored };
+    return { kind: 'answer', object: fetched.object, stored: store.set(key, fetched.object) };
   }
 
   private track(p: Promise<unknown>): void {

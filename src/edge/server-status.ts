@@ -20,6 +20,8 @@ export interface ServerStatus {
   bytesSent: number;
   cache: { objects: number; bytes: number; maxBytes: number; evictions: number };
   origins: OriginState[];
+  /** HTTP worker processes, when the edge runs as a cluster. */
+  workers?: number;
 }
 
 export interface StatusSources {
@@ -54,4 +56,23 @@ export function serverStatus(s: StatusSources): ServerStatus {
     cache: s.cache,
     origins: s.origins,
   };
+}
+
+const SUMMED = ['requests', 'hits', 'misses', 'expired', 'stale', 'updating', 'bypass', 'refused', 'coalescedWaiters', 'upstreamRequests', 'upstreamInFlight', 'bytesSent'] as const;
+
+/**
+ * One edge cluster's status: the primary's (its shared cache tier, origin connections and upstream
+ * counts) plus every worker's counters; cache figures add up to what the whole edge holds.
+ */
+export function combineStatus(primary: ServerStatus, workers: readonly ServerStatus[], workerCount: number): ServerStatus {
+  const out: ServerStatus = { ...primary, cache: { ...primary.cache }, workers: workerCount };
+  for (const w of workers) {
+    for (const k of SUMMED) out[k] += w[k];
+    out.cache.objects += w.cache.objects;
+    out.cache.bytes += w.cache.bytes;
+    out.cache.maxBytes += w.cache.maxBytes;
+    out.cache.evictions += w.cache.evictions;
+    out.draining ||= w.draining;
+  }
+  return out;
 }

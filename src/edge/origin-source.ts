@@ -1,0 +1,58 @@
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import { decideStorage, kindOf, type CachePolicy } from './cache-policy';
+import { makeCachedObject, makeErrorObject } from './cached-object';
+import type { Fetched, ObjectSource } from './object-source';
+import type { OriginPool } from './origin-pool';
+
+export interface OriginSourceOptions {
+  origins: OriginPool;
+  policy: CachePolicy;
+  clock: Clock;
+  log: Logger;
+  handledBy: string;
+}
+
+/** Objects straight from the origins, with the cache policy's verdict on keeping them. */
+export class OriginSource implements ObjectSource {
+  private readonly opts: OriginSourceOptions;
+  private readonly log: Logger;
+
+  constructor(opts: OriginSourceOptions) {
+    this.opts = opts;
+    this.log = opts.log.child({ component: 'origin-source' });
+  }
+
+  async fetch(key: string): Promise<Fetched> {
+    const { origins, policy, clock, handledBy } = this.opts;
+    let result;
+    try {
+      result = await origins.fetch(key);
+    } catch (err) {
+      this.log.error({ err, key }, 'upstream fetch threw');
+      result = { ok: false as const, status: 502 as const, message: 'upstream failed' };
+    }
+    const now = clock.now();
+    if (!result.ok) {
+      this.log.warn({ key, status: result.status, reason: result.message }, 'no origin answered');
+      return { kind: 'failed', object: makeErrorObject(result.status, result.status === 504 ? 'upstream timed out' : 'upstream failed', handledBy, now) };
+    }
+    const res = result.response;
+    const cacheControl = Array.isArray(res.headers['cache-control']) ? res.headers['cache-control'].join(', ') : res.headers['cache-control'];
+    const ageRaw = Number(res.headers.age);
+    const decision = decideStorage(kindOf(key), res.status, cacheControl, Number.isFinite(ageRaw) ? ageRaw : 0, policy);
+    const object = makeCachedObject({
+      status: res.status,
+      headers: res.headers,
+      body: res.body,
+      origin: res.origin,
+      storedAt: now,
+      ttlMs: decision.ttlMs,
+      staleIfErrorMs: decision.staleIfErrorMs,
+      staleWhileRevalidateMs: decision.staleWhileRevalidateMs,
+      handledBy,
+    });
+    if (res.status >= 500) return { kind: 'failed', object };
+    return { kind: 'answer', object, store: decision.store };
+  }
+}
