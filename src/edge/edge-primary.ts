@@ -5,6 +5,7 @@ import type { Logger } from '../shared/logger';
 import { createMetricsRegistry } from '../shared/metrics';
 import { scError } from '../shared/errors';
 import { CacheStore } from './cache-store';
+import { makeErrorObject } from './cached-object';
 import type { ClusterSummary, ToPrimary, ToWorker, WorkerFigures } from './cluster-link';
 import { cachePolicyOf, originPoolOf, type EdgeConfig } from './config';
 import { EdgeMetrics } from './edge-metrics';
@@ -102,7 +103,12 @@ export class EdgePrimary {
   private receive(worker: Worker, message: ToPrimary): void {
     if (typeof message !== 'object' || message === null) return;
     if (message.sc === 'fetch' && typeof message.key === 'string') {
-      void this.fetchFor(message.key).then((fetched) => this.send(worker, { sc: 'fetched', id: message.id, fetched }));
+      this.fetchFor(message.key)
+        .catch((err: unknown): Fetched => {
+          this.log.error({ err, key: message.key }, 'shared cache tier failed');
+          return { kind: 'failed', object: makeErrorObject(502, 'upstream failed', this.config.edgeId, this.clock.now()) };
+        })
+        .then((fetched) => this.send(worker, { sc: 'fetched', id: message.id, fetched }));
     } else if (message.sc === 'summary') {
       void this.summary().then(
         (summary) => this.send(worker, { sc: 'summary', id: message.id, summary }),

@@ -100,6 +100,7 @@ export class EdgeServer {
       onError: (err, target) => this.log.error({ err, url: target }, 'proxy request failed'),
       clock,
       maxHeaderBytes: config.maxHeaderBytes,
+      headersTimeoutMs: config.headersTimeout * 1000,
       keepAliveTimeoutMs: config.keepAliveTimeout * 1000,
       secret: this.secret ? { header: this.secretHeader, value: config.clientSecret } : null,
     });

@@ -20,6 +20,8 @@ export interface FastPathOptions {
   onError(err: unknown, target: string): void;
   clock: Clock;
   maxHeaderBytes: number;
+  /** A new connection must send its first request head within this (the HTTP server's headersTimeout). */
+  headersTimeoutMs: number;
   /** Idle keep-alive connections are closed after this, like the HTTP server's keepAliveTimeout. */
   keepAliveTimeoutMs: number;
   /** Lower-case header name and value the client tier must send; null when not required. */
@@ -111,6 +113,8 @@ export class FastPath {
       return;
     }
     this.sockets.add(socket);
+    // The first request must arrive within the header timeout; after it, the keep-alive timeout.
+    let keptAlive = false;
     const take = (buf: Buffer): void => {
       let offset = 0;
       while (offset < buf.length) {
@@ -125,6 +129,10 @@ export class FastPath {
         // Only targets that passed validation are ever stored, so a hit needs no check of its own.
         const hit = this.opts.fresh(head.target);
         const hitHead = hit === undefined ? null : this.hitHead(hit);
+        if (!keptAlive) {
+          keptAlive = true;
+          socket.setTimeout(this.opts.keepAliveTimeoutMs);
+        }
         if (hit !== undefined && hitHead !== null) {
           this.write(socket, hitHead, hit, head.method, 'HIT');
           offset = head.end;
@@ -180,7 +188,7 @@ export class FastPath {
       this.sockets.delete(socket);
     };
     const own: OwnListeners = { onData: take, onTimeout, onEnd, onError, onClose };
-    socket.setTimeout(this.opts.keepAliveTimeoutMs);
+    socket.setTimeout(this.opts.headersTimeoutMs);
     socket.on('data', take);
     socket.on('timeout', onTimeout);
     socket.on('end', onEnd);

@@ -1,11 +1,16 @@
 import cluster from 'node:cluster';
 import { runProgram } from '../shared/program';
 import { systemClock } from '../shared/clock';
-import { edgeSchema } from './config';
+import { edgeSchema, type EdgeConfig } from './config';
+import type { Logger } from '../shared/logger';
 import { EdgeServer } from './edge-server';
 import { EdgePrimary } from './edge-primary';
 import { ClusterLink, type IpcChannel } from './cluster-link';
 import { startSpotMonitor } from '../shared/spot-interruption';
+
+function watchSpot(config: EdgeConfig, log: Logger, onNotice: () => void) {
+  return startSpotMonitor(config.spotMonitor, { baseUrl: config.imdsUrl, intervalMs: config.spotPollInterval * 1000, log, onNotice });
+}
 
 void runProgram({
   name: 'edge',
@@ -46,12 +51,8 @@ void runProgram({
     if (config.workers > 1) {
       const primary = new EdgePrimary({ config, log, clock: systemClock });
       await primary.start();
-      const spot = startSpotMonitor(config.spotMonitor, {
-        baseUrl: config.imdsUrl,
-        intervalMs: config.spotPollInterval * 1000,
-        log,
-        onNotice: () => process.kill(process.pid, 'SIGTERM'),
-      });
+      // The primary's SIGTERM path drains every worker.
+      const spot = watchSpot(config, log, () => process.kill(process.pid, 'SIGTERM'));
       return {
         async close(reason: string) {
           spot?.stop();
@@ -61,15 +62,10 @@ void runProgram({
     }
     const edge = new EdgeServer({ config, log, clock: systemClock });
     await edge.start();
-    const spot = startSpotMonitor(config.spotMonitor, {
-      baseUrl: config.imdsUrl,
-      intervalMs: config.spotPollInterval * 1000,
-      log,
-      onNotice: () => {
-        edge.startDrain('spot interruption');
-        // The same path as a SIGTERM from the service manager: drain, then exit.
-        process.kill(process.pid, 'SIGTERM');
-      },
+    const spot = watchSpot(config, log, () => {
+      edge.startDrain('spot interruption');
+      // The same path as a SIGTERM from the service manager: drain, then exit.
+      process.kill(process.pid, 'SIGTERM');
     });
     return {
       async close(reason: string) {

@@ -11,7 +11,7 @@ export const originSchema = {
   hlsFragment: setting('HLS_FRAGMENT', 2, seconds({ min: 0.5, max: 60 }), 'target segment length in seconds (segments are cut on keyframes)'),
   hlsPlaylistLength: setting('HLS_PLAYLIST_LENGTH', 20, seconds({ min: 2, max: 3600 }), 'sliding window of the live playlist in seconds'),
   hlsVariantSuffix: setting('HLS_VARIANT_SUFFIX', '_1280', pattern(/^[A-Za-z0-9_-]{0,32}$/, 'letters, digits, _ or -'), 'suffix of the variant folder: /hls/<name><suffix>/index.m3u8'),
-  playlistCacheSeconds: setting('HLS_PLAYLIST_MAX_AGE', 3, integer({ min: 0 }), 'Cache-Control max-age for playlists'),
+  playlistCacheSeconds: setting('HLS_PLAYLIST_MAX_AGE', 1, integer({ min: 0 }), 'Cache-Control max-age for live playlists; keep it at most half of HLS_FRAGMENT, or players behind a cache learn of new segments late and stall'),
   segmentCacheSeconds: setting('HLS_SEGMENT_MAX_AGE', 900, integer({ min: 0 }), 'Cache-Control max-age for segments'),
   publishKeys: setting('PUBLISH_KEYS', [] as readonly string[], list(pattern(/^[A-Za-z0-9_-]+=.+$/, 'name=secret')), 'comma-separated name=secret pairs; a listed name must be published with ?key=secret', { secret: true }),
   publishHmacSecret: setting('PUBLISH_HMAC_SECRET', '', string, 'when set, every publish needs ?exp=<unix time>&sig=<hex HMAC-SHA256 of "APP/NAME:exp">', { secret: true }),

@@ -14,7 +14,7 @@ t.test('the reference publish becomes master + variant playlists with measured a
     return r.ok ? { text: await r.text(), headers: r.headers } : undefined;
   });
   t.equal(master.headers.get('content-type'), 'application/vnd.apple.mpegurl');
-  t.equal(master.headers.get('cache-control'), 'max-age=3');
+  t.equal(master.headers.get('cache-control'), 'max-age=1');
   t.equal(master.headers.get('access-control-allow-origin'), '*');
   const m = parseMasterPlaylist(master.text);
   t.equal(m.variants.length, 1);
