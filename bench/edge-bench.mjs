@@ -95,7 +95,7 @@ async function startNginx(lock) {
 
 async function startEdge(port, workers) {
   const child = spawn(process.execPath, ['dist/edge.js'], {
-    env: { ...process.env, HOST: '127.0.0.1', HTTP_PORT: String(port), WORKERS: String(workers), ORIGINS: `http://127.0.0.1:${UPSTREAM_PORT}`, LOG_LEVEL: 'warn', DRAIN_DELAY: '0', PUBLIC_DIR: '', SPOT_MONITOR: 'off' },
+    env: { ...process.env, HOST: '127.0.0.1', HTTP_PORT: String(port), WORKERS: String(workers), ORIGINS: `http://127.0.0.1:${UPSTREAM_PORT}`, LOG_LEVEL: 'warn', DRAIN_DELAY: '0', PUBLIC_DIR: 'none', SPOT_MONITOR: 'off' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(child);

@@ -124,7 +124,7 @@ start('origin', [process.execPath, resolve('dist/origin.js')], {
   HLS_FRAGMENT: opts.fragment, RECORD: 'off', PUBLIC_DIR: '', SPOT_MONITOR: 'off', LOG_LEVEL: 'warn',
 });
 start('edge', [process.execPath, resolve('dist/edge.js')], {
-  HOST: '127.0.0.1', HTTP_PORT: String(httpEdge), ORIGINS: originUrl, PUBLIC_DIR: '', SPOT_MONITOR: 'off', DRAIN_DELAY: '0', LOG_LEVEL: 'warn',
+  HOST: '127.0.0.1', HTTP_PORT: String(httpEdge), ORIGINS: originUrl, PUBLIC_DIR: 'none', SPOT_MONITOR: 'off', DRAIN_DELAY: '0', LOG_LEVEL: 'warn',
 });
 await waitFor('origin /healthz', async () => (await fetch(`${originUrl}/healthz`)).ok);
 await waitFor('edge /healthz', async () => (await fetch(`${edgeUrl}/healthz`)).ok);

@@ -46,7 +46,7 @@ export const edgeSchema = {
   clientSecret: setting('CLIENT_SECRET', '', string, 'when set, proxied and player requests without CLIENT_SECRET_HEADER equal to it get 403', { secret: true }),
   originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', headerName, 'header sent to the origins'),
   originSecret: setting('ORIGIN_SECRET', '', string, 'when set, sent to the origins in ORIGIN_SECRET_HEADER', { secret: true }),
-  publicDir: setting('PUBLIC_DIR', 'public', string, 'folder served at / (the player); files are listed at start-up; empty = none'),
+  publicDir: setting('PUBLIC_DIR', 'public', string, 'folder served at / (the player); files are listed at start-up; "none" = no player'),
   edgeId: setting('EDGE_ID', hostname(), string, 'value of X-Media-Handled-By'),
   maxHeaderBytes: setting('MAX_HEADER_BYTES', 16 * 1024, size({ min: 1024 }), 'largest request head (request line and headers) accepted'),
   requestTimeout: setting('REQUEST_TIMEOUT', 30, seconds({ min: 0.1 }), 'a client must send its whole request within this'),

@@ -228,7 +228,7 @@ export class EdgeServer {
       return this.cluster ? (await this.cluster.summary()).metrics : this.registry.metrics();
     });
 
-    const publicDir = this.config.publicDir ? resolve(this.config.publicDir) : '';
+    const publicDir = this.config.publicDir && this.config.publicDir !== 'none' ? resolve(this.config.publicDir) : '';
     if (publicDir && existsSync(publicDir) && statSync(publicDir).isDirectory()) {
       // Files are listed once at start-up (wildcard: false) so that every other path goes to
       // the proxy without a file-system lookup first.

@@ -122,7 +122,7 @@ export async function startEdgeProcess(t: Tap, env: Record<string, string>): Pro
   const script = resolve('dist/edge.js');
   if (!existsSync(script)) throw new Error('dist/edge.js is missing: run `npm run build` first');
   const child = spawn(process.execPath, [script], {
-    env: { PATH: process.env.PATH ?? '', PUBLIC_DIR: '', ...BASE_ENV, LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', PUBLIC_DIR: 'none', ...BASE_ENV, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -155,7 +155,7 @@ export async function startEdgeProcess(t: Tap, env: Record<string, string>): Pro
 
 /** The edge in this process, for tests that drive time with a ManualClock. */
 export async function startEdgeInProcess(t: Tap, env: Record<string, string>, clock: Clock): Promise<{ edge: EdgeServer; url: string }> {
-  const config = loadConfig(edgeSchema, { env: { PUBLIC_DIR: '', ...BASE_ENV, ...env } });
+  const config = loadConfig(edgeSchema, { env: { PUBLIC_DIR: 'none', ...BASE_ENV, ...env } });
   const edge = new EdgeServer({ config, log: pino({ level: 'silent' }), clock });
   const port = await edge.start();
   t.teardown(() => edge.close('test over'));
