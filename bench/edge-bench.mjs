@@ -23,6 +23,7 @@ const CONCURRENT_MISSES = Number(process.env.BENCH_MISSES ?? 500);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WRK_THREADS = Number(process.env.BENCH_WRK_THREADS ?? 1);
 // Edge variants to run side by side: WORKERS values (1 = one process; more = node:cluster).
 const EDGE_WORKERS = (process.env.BENCH_EDGE_WORKERS ?? '1,2').split(',').map(Number).filter((n) => n >= 1);
 const MISS_DELAY_MS = 100;
@@ -165,7 +166,7 @@ function parseWrk(out) {
   return { rps, p50: pct(50), p99: pct(99), errors: Number(errors) };
 }
 async function loadWrk(url) {
-  const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('wrk', [`-t${WRK_THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -244,7 +245,7 @@ async function main() {
   await new Promise((r, j) => upstream.once('error', j).listen(UPSTREAM_PORT, '127.0.0.1', r));
   cleanups.push(() => new Promise((r) => { upstream.closeAllConnections(); upstream.close(r); }));
   console.log(`edge bench: upstream 127.0.0.1:${UPSTREAM_PORT}, nginx ${nginxAvailable ? `127.0.0.1:${NGINX_PORT}` : 'not installed'}, edge 127.0.0.1:${EDGE_PORT}`);
-  console.log(`load: ${haveWrk ? 'wrk -t1' : 'undici (wrk not installed)'} -c${CONNECTIONS} ${DURATION_S}s per run; ${CONCURRENT_MISSES} concurrent misses, upstream answers cold objects after ${MISS_DELAY_MS} ms\n`);
+  console.log(`load: ${haveWrk ? `wrk -t${WRK_THREADS}` : 'undici (wrk not installed)'} -c${CONNECTIONS} ${DURATION_S}s per run; ${CONCURRENT_MISSES} concurrent misses, upstream answers cold objects after ${MISS_DELAY_MS} ms\n`);
 
   const results = {};
   let nginx = null;

@@ -1,8 +1,7 @@
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Clock } from './clock';
 import { SpherecastError } from './errors';
 import type { JobQueue } from './job-queue';
+import { localFolderOf } from './local-folder';
 import { LocalJobQueue } from './job-queue-local';
 import { SqsJobQueue } from './job-queue-sqs';
 import type { Logger } from './logger';
@@ -38,20 +37,5 @@ export function openJobQueue(url: string, opts: OpenJobQueueOptions): JobQueue {
     if (parsed.pathname.split('/').filter(Boolean).length < 1) throw bad('names no queue');
     return new SqsJobQueue({ queueUrl: url, log: opts.log, endpoint: opts.sqsEndpoint, region: opts.region });
   }
-  if (url.startsWith('file:')) {
-    let path;
-    try {
-      path = fileURLToPath(url);
-    } catch (err) {
-      throw bad(`is not a valid file URL (${(err as Error).message})`);
-    }
-    return new LocalJobQueue({ root: path, log: opts.log, clock: opts.clock, maxReceiveCount: opts.maxReceiveCount });
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw bad('has an unsupported scheme');
-  return new LocalJobQueue({
-    root: isAbsolute(url) ? url : resolve(url),
-    log: opts.log,
-    clock: opts.clock,
-    maxReceiveCount: opts.maxReceiveCount,
-  });
+  return new LocalJobQueue({ root: localFolderOf(url, bad), log: opts.log, clock: opts.clock, maxReceiveCount: opts.maxReceiveCount });
 }

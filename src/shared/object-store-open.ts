@@ -1,7 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SpherecastError } from './errors';
 import type { Logger } from './logger';
+import { localFolderOf } from './local-folder';
 import type { ObjectStore } from './object-store';
 import { LocalObjectStore } from './object-store-local';
 import { S3ObjectStore } from './object-store-s3';
@@ -35,15 +34,5 @@ export function openObjectStore(url: string, opts: OpenObjectStoreOptions): Obje
       throw bad(`is not usable: ${(err as Error).message}`);
     }
   }
-  if (url.startsWith('file:')) {
-    let path;
-    try {
-      path = fileURLToPath(url);
-    } catch (err) {
-      throw bad(`is not a valid file URL (${(err as Error).message})`);
-    }
-    return new LocalObjectStore({ root: path, log: opts.log });
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw bad('has an unsupported scheme');
-  return new LocalObjectStore({ root: isAbsolute(url) ? url : resolve(url), log: opts.log });
+  return new LocalObjectStore({ root: localFolderOf(url, bad), log: opts.log });
 }
