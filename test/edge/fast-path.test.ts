@@ -166,3 +166,19 @@ t.test("the edge's own endpoints are never proxied, even on a fast-path connecti
   t.match(answers[1]!.body, /"status":"ok"/);
   t.equal(up.count('/healthz'), 0);
 });
+
+t.test('a connection that sends nothing is closed after the header timeout', async (t) => {
+  const up = await startUpstream(t, routes);
+  const { url } = await startEdgeInProcess(t, { ORIGINS: up.url, HEADERS_TIMEOUT: '0.2', KEEP_ALIVE_TIMEOUT: '30' }, new ManualClock());
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  const closed = await new Promise<boolean>((resolve) => {
+    const guard = setTimeout(() => resolve(false), 5000);
+    socket.on('close', () => {
+      clearTimeout(guard);
+      resolve(true);
+    });
+    socket.on('error', () => undefined);
+  });
+  t.ok(closed, 'the edge closed the idle connection');
+});
