@@ -11,5 +11,6 @@ export type Fetched =
   | { kind: 'failed'; object: CachedObject; stale?: boolean };
 
 export interface ObjectSource {
-  fetch(key: string): Promise<Fetched>;
+  /** `previous`: the expired copy, whose validators let the source revalidate instead of refetching. */
+  fetch(key: string, previous?: CachedObject): Promise<Fetched>;
 }

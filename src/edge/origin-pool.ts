@@ -110,14 +110,17 @@ export class OriginPool {
     return [this.origins.reduce((a, b) => (b.downUntil < a.downUntil ? b : a))];
   }
 
-  /** GET `pathAndQuery` (already validated: starts with one '/', no dot segments) from the first origin that answers. */
-  async fetch(pathAndQuery: string): Promise<FetchResult> {
+  /**
+   * GET `pathAndQuery` (already validated: starts with one '/', no dot segments) from the first
+   * origin that answers; `conditional` adds validators (If-None-Match, If-Modified-Since).
+   */
+  async fetch(pathAndQuery: string, conditional: Record<string, string> = {}): Promise<FetchResult> {
     let lastBad: UpstreamResponse | undefined;
     let last: Attempt | undefined;
     for (const origin of this.candidates()) {
-      let attempt = await this.attempt(origin, pathAndQuery);
+      let attempt = await this.attempt(origin, pathAndQuery, conditional);
       if (attempt.kind === 'error' && attempt.code && STALE_SOCKET_CODES.has(attempt.code)) {
-        attempt = await this.attempt(origin, pathAndQuery);
+        attempt = await this.attempt(origin, pathAndQuery, conditional);
       }
       last = attempt;
       if (attempt.kind === 'response') {
@@ -143,13 +146,13 @@ export class OriginPool {
     return { ok: false, status: 502, message: last?.kind === 'error' ? last.message : 'no origin answered' };
   }
 
-  private async attempt(origin: Origin, pathAndQuery: string): Promise<Attempt> {
+  private async attempt(origin: Origin, pathAndQuery: string, conditional: Record<string, string>): Promise<Attempt> {
     origin.requests++;
     try {
       const res = await origin.pool.request({
         path: origin.pathPrefix + pathAndQuery,
         method: 'GET',
-        headers: this.opts.headers,
+        headers: { ...this.opts.headers, ...conditional },
       });
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > this.opts.maxObjectBytes) {

@@ -1,7 +1,7 @@
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { decideStorage, kindOf, type CachePolicy } from './cache-policy';
-import { makeCachedObject, makeErrorObject } from './cached-object';
+import { makeCachedObject, makeErrorObject, type CachedObject } from './cached-object';
 import type { Fetched, ObjectSource } from './object-source';
 import type { OriginPool } from './origin-pool';
 
@@ -11,6 +11,17 @@ export interface OriginSourceOptions {
   clock: Clock;
   log: Logger;
   handledBy: string;
+}
+
+/** The headers of a copy revalidated by a 304: those it was stored with, updated by the 304's (RFC 9111 4.3.4). */
+export function revalidatedHeaders(previous: CachedObject, fresh: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  const headers: Record<string, string | string[] | undefined> = {};
+  for (let i = 0; i < previous.baseHeaders.length; i += 2) headers[previous.baseHeaders[i]!] = previous.baseHeaders[i + 1];
+  if (previous.contentType !== undefined) headers['content-type'] = previous.contentType;
+  for (const [name, value] of Object.entries(fresh)) {
+    if (value !== undefined && name !== 'content-length' && name !== 'content-type') headers[name] = value;
+  }
+  return headers;
 }
 
 /** Objects straight from the origins, with the cache policy's verdict on keeping them. */
@@ -23,11 +34,14 @@ export class OriginSource implements ObjectSource {
     this.log = opts.log.child({ component: 'origin-source' });
   }
 
-  async fetch(key: string): Promise<Fetched> {
+  async fetch(key: string, previous?: CachedObject): Promise<Fetched> {
     const { origins, policy, clock, handledBy } = this.opts;
+    const conditional: Record<string, string> = {};
+    if (previous?.etag) conditional['if-none-match'] = previous.etag;
+    if (previous?.lastModified) conditional['if-modified-since'] = previous.lastModified;
     let result;
     try {
-      result = await origins.fetch(key);
+      result = await origins.fetch(key, conditional);
     } catch (err) {
       this.log.error({ err, key }, 'upstream fetch threw');
       result = { ok: false as const, status: 502 as const, message: 'upstream failed' };
@@ -37,7 +51,11 @@ export class OriginSource implements ObjectSource {
       this.log.warn({ key, status: result.status, reason: result.message }, 'no origin answered');
       return { kind: 'failed', object: makeErrorObject(result.status, result.status === 504 ? 'upstream timed out' : 'upstream failed', handledBy, now) };
     }
-    const res = result.response;
+    let res = result.response;
+    if (res.status === 304 && previous) {
+      // Unchanged: the copy we hold lives on under the headers the origin sends now.
+      res = { ...res, status: 200, headers: revalidatedHeaders(previous, res.headers), body: previous.body };
+    }
     const cacheControl = Array.isArray(res.headers['cache-control']) ? res.headers['cache-control'].join(', ') : res.headers['cache-control'];
     const ageRaw = Number(res.headers.age);
     const decision = decideStorage(kindOf(key), res.status, cacheControl, Number.isFinite(ageRaw) ? ageRaw : 0, policy);

@@ -76,7 +76,8 @@ export class ProxyCache {
     const { source, store } = this.opts;
     let fetched: Fetched;
     try {
-      fetched = await source.fetch(key);
+      const previous = store.get(key);
+      fetched = await source.fetch(key, previous?.status === 200 ? previous : undefined);
     } catch (err) {
       this.log.error({ err, key }, 'object source failed');
       throw err;

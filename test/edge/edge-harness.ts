@@ -65,6 +65,14 @@ export async function startUpstream(t: Tap, routes: Record<string, Route> = {}):
         res.end('no such object\n');
         return;
       }
+      const etag = route.headers?.etag;
+      if (etag !== undefined && req.headers['if-none-match'] === etag && (route.status ?? 200) === 200) {
+        // Like any origin: a matching validator gets 304 with the object's headers and no body.
+        const { 'content-length': _length, ...headers } = route.headers ?? {};
+        res.writeHead(304, headers);
+        res.end();
+        return;
+      }
       const body = route.body ?? '';
       res.writeHead(route.status ?? 200, { 'content-length': String(Buffer.byteLength(body)), ...route.headers });
       res.end(body);

@@ -136,3 +136,24 @@ t.test('an uncached request to a dead origin fails fast with 502', async (t) => 
   t.equal(res.headers['x-media-cache-status'], 'MISS');
   t.equal(res.headers['cache-control'], 'no-store');
 });
+
+t.test('an expired object with validators is revalidated: a 304 renews the copy without its body', async (t) => {
+  const up = await startUpstream(t, { '/vod/seg-1.ts': { body: 'segment one', headers: { etag: '"v1"', 'cache-control': 'max-age=10', 'content-type': 'video/mp2t' } } });
+  const clock = new ManualClock();
+  const { url } = await startEdgeInProcess(t, { ORIGINS: up.url }, clock);
+  const get = client(t);
+  t.equal((await get(`${url}/vod/seg-1.ts`)).headers['x-media-cache-status'], 'MISS');
+  clock.advance(10_000);
+  const renewed = await get(`${url}/vod/seg-1.ts`);
+  t.same([renewed.status, renewed.headers['x-media-cache-status'], renewed.body.toString(), renewed.headers['content-type'], renewed.headers.etag], [200, 'EXPIRED', 'segment one', 'video/mp2t', '"v1"']);
+  t.equal(up.lastHeaders['if-none-match'], '"v1"', 'the edge sent its validator');
+  clock.advance(9_000);
+  t.equal((await get(`${url}/vod/seg-1.ts`)).headers['x-media-cache-status'], 'HIT', 'the 304 gave the copy a new TTL');
+  t.equal(up.count('/vod/seg-1.ts'), 2);
+
+  // A changed object answers 200 to the validator, and the new body replaces the old.
+  up.routes.set('/vod/seg-1.ts', { body: 'segment one, re-encoded', headers: { etag: '"v2"', 'cache-control': 'max-age=10' } });
+  clock.advance(1_000);
+  const changed = await get(`${url}/vod/seg-1.ts`);
+  t.same([changed.headers['x-media-cache-status'], changed.body.toString(), changed.headers.etag], ['EXPIRED', 'segment one, re-encoded', '"v2"']);
+});
