@@ -21,7 +21,8 @@ execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 
 const programs = [
   ['origin', { HOST: host, RTMP_PORT: rtmpPort, HTTP_PORT: originPort, MEDIA_DIR: mediaDir }],
-  ['edge', { HOST: host, HTTP_PORT: edgePort, ORIGINS: `http://127.0.0.1:${originPort}` }],
+  // No load balancer to drain from on one machine: Ctrl-C stops the edge at once.
+  ['edge', { HOST: host, HTTP_PORT: edgePort, ORIGINS: `http://127.0.0.1:${originPort}`, DRAIN_DELAY: env.DRAIN_DELAY ?? '0' }],
   ['transcoder', { MEDIA_DIR: mediaDir, METRICS_HOST: '127.0.0.1' }],
 ];
 

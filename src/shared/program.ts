@@ -23,6 +23,9 @@ export interface ProgramSpec<S extends Schema> {
   start(config: ConfigOf<S>, log: Logger, cli: CommandLine): Promise<Running>;
 }
 
+/** Signals this close to the first are the same stop request delivered twice. */
+const DUPLICATE_SIGNAL_MS = 1000;
+
 export async function runProgram<S extends Schema & { logLevel: any }>(spec: ProgramSpec<S>): Promise<void> {
   let cli: CommandLine;
   let config: ConfigOf<S>;
@@ -51,13 +54,16 @@ export async function runProgram<S extends Schema & { logLevel: any }>(spec: Pro
     return;
   }
 
-  let closing = false;
+  let closingSince = -1;
   const stop = (signal: string) => {
-    if (closing) {
+    if (closingSince >= 0) {
+      // One stop often arrives twice at once: a terminal signals the whole process group and a
+      // supervisor (npm start, systemd) forwards it too. Only a later signal means "force".
+      if (Date.now() - closingSince < DUPLICATE_SIGNAL_MS) return;
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    closing = true;
+    closingSince = Date.now();
     log.info({ signal }, 'shutting down');
     const deadline = spec.shutdownTimeoutMs?.(config) ?? 30_000;
     const timer = setTimeout(() => {

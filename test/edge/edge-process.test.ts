@@ -233,3 +233,19 @@ t.test('drain on SIGTERM: /healthz fails first, the in-flight request completes,
   t.equal(await edge.exited, 0, 'clean exit');
   t.match(edge.output(), /draining/);
 });
+
+t.test('one stop delivered twice at once (process group and supervisor) still drains; a later signal forces the exit', async (t) => {
+  const up = await startUpstream(t, {});
+  const drained = await startEdgeProcess(t, { ORIGINS: up.url, DRAIN_DELAY: '0.5' });
+  drained.child.kill('SIGINT');
+  drained.child.kill('SIGTERM');
+  t.equal(await drained.exited, 0, 'the duplicate did not cut the drain short');
+  t.notMatch(drained.output(), /second signal/);
+
+  const forced = await startEdgeProcess(t, { ORIGINS: up.url, DRAIN_DELAY: '30' });
+  forced.child.kill('SIGTERM');
+  await sleep(1200);
+  forced.child.kill('SIGTERM');
+  t.equal(await forced.exited, 1, 'a second signal after the first second forces the exit');
+  t.match(forced.output(), /second signal: exiting now/);
+});
