@@ -60,6 +60,10 @@ t.test('the quality menu offers Auto plus each rendition and switches to the cho
     { timeout: 10_000 },
   );
   await page.waitForFunction(() => (document.getElementById('sc-video') as HTMLVideoElement).videoHeight === 160, null, { timeout: 60_000, polling: 200 });
+  // The picture can change a moment before hls.js reports the switch that relabels the button.
+  await page
+    .waitForFunction(() => /160p/.test(document.getElementById('sc-quality-button')?.textContent ?? ''), null, { timeout: 10_000, polling: 100 })
+    .catch(() => undefined);
   t.match(await page.locator('#sc-quality-button').textContent(), /160p/, 'the button shows the chosen level');
   t.same(session.pageErrors.map(String), [], 'no uncaught page errors');
 });
