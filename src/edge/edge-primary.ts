@@ -1,19 +1,14 @@
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import { AggregatorRegistry } from 'prom-client';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import { createMetricsRegistry } from '../shared/metrics';
 import { scError } from '../shared/errors';
-import { CacheStore } from './cache-store';
 import { makeErrorObject } from './cached-object';
 import type { ClusterSummary, ToPrimary, ToWorker, WorkerFigures } from './cluster-link';
-import { cachePolicyOf, originPoolOf, type EdgeConfig } from './config';
-import { EdgeMetrics } from './edge-metrics';
+import type { EdgeConfig } from './config';
 import type { Fetched } from './object-source';
-import type { OriginPool } from './origin-pool';
-import { OriginSource } from './origin-source';
-import { ProxyCache } from './proxy-cache';
-import { combineStatus, serverStatus, type ServerStatus } from './server-status';
+import { combineStatus } from './server-status';
+import { CacheTier } from './cache-tier';
 
 export interface EdgePrimaryOptions {
   config: EdgeConfig;
@@ -36,12 +31,7 @@ export class EdgePrimary {
   private readonly config: EdgeConfig;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly store: CacheStore;
-  private readonly registry: Registry;
-  private readonly metrics: EdgeMetrics;
-  private readonly origins: OriginPool;
-  private readonly proxy: ProxyCache;
-  private readonly startedAt: number;
+  private readonly tier: CacheTier;
   private readonly workers = new Set<Worker>();
   private readonly collecting = new Map<number, { figures: WorkerFigures[]; expected: number; done: () => void }>();
   private nextCollect = 1;
@@ -52,18 +42,7 @@ export class EdgePrimary {
     this.config = config;
     this.clock = clock;
     this.log = opts.log.child({ component: 'edge-primary' });
-    this.startedAt = clock.now();
-    this.store = new CacheStore({ maxBytes: config.cacheMaxBytes, clock });
-    this.registry = createMetricsRegistry('edge');
-    this.metrics = new EdgeMetrics(this.registry, { bytes: () => this.store.bytes, objects: () => this.store.objects });
-    this.origins = originPoolOf(config, clock, opts.log, (origin, outcome) => this.metrics.upstreamAttempt(origin, outcome));
-    this.proxy = new ProxyCache({
-      store: this.store,
-      source: new OriginSource({ origins: this.origins, policy: cachePolicyOf(config), clock, log: opts.log, handledBy: config.edgeId }),
-      metrics: this.metrics,
-      clock,
-      log: opts.log,
-    });
+    this.tier = new CacheTier({ config, clock, log: opts.log });
   }
 
   /** Forks the workers; resolves once every one listens. */
@@ -128,7 +107,7 @@ export class EdgePrimary {
 
   /** One worker's miss, answered from the shared tier: the worker keeps what the tier kept, as long. */
   private async fetchFor(key: string): Promise<Fetched> {
-    const served = await this.proxy.serve(key);
+    const served = await this.tier.proxy.serve(key);
     if (served.cacheStatus === 'STALE') return { kind: 'failed', object: served.object, stale: true };
     if (served.object.status >= 500) return { kind: 'failed', object: served.object };
     return { kind: 'answer', object: served.object, store: served.cacheStatus !== 'BYPASS' };
@@ -152,25 +131,12 @@ export class EdgePrimary {
       if (live.length === 0) resolve();
     });
     this.collecting.delete(id);
-    const own = await this.registry.getMetricsAsJSON();
+    const own = await this.tier.registry.getMetricsAsJSON();
     const metrics = AggregatorRegistry.aggregate([own, ...figures.map((f) => f.metrics)]);
     return {
-      status: combineStatus(this.status(), figures.map((f) => f.status), this.config.workers),
+      status: combineStatus(this.tier.status(this.config.edgeId, this.closing), figures.map((f) => f.status), this.config.workers),
       metrics: await metrics.metrics(),
     };
-  }
-
-  private status(): ServerStatus {
-    return serverStatus({
-      edge: this.config.edgeId,
-      startedAt: this.startedAt,
-      now: this.clock.now(),
-      draining: this.closing,
-      totals: this.metrics.totals,
-      upstreamInFlight: this.proxy.inFlight,
-      cache: { objects: this.store.objects, bytes: this.store.bytes, maxBytes: this.store.maxBytes, evictions: this.store.evictions },
-      origins: this.origins.status(),
-    });
   }
 
   /** Asks every worker to drain and waits for them (killing stragglers), then releases the origins. */
@@ -196,7 +162,6 @@ export class EdgePrimary {
           }),
       ),
     );
-    await this.proxy.settled();
-    await this.origins.close();
+    await this.tier.close();
   }
 }

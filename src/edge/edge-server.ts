@@ -5,23 +5,16 @@ import { resolve } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import type { Registry } from 'prom-client';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import { createMetricsRegistry } from '../shared/metrics';
 import { scError } from '../shared/errors';
-import { cachePolicyOf, originPoolOf, type EdgeConfig } from './config';
-import { CacheStore } from './cache-store';
-import { EdgeMetrics } from './edge-metrics';
-import type { OriginPool } from './origin-pool';
-import type { ObjectSource } from './object-source';
-import { OriginSource } from './origin-source';
+import type { EdgeConfig } from './config';
 import type { ClusterLink } from './cluster-link';
-import { ProxyCache } from './proxy-cache';
 import { checkRequestTarget } from './request-target';
 import { writeObject } from './object-response';
 import { FastPath } from './fast-path';
-import { serverStatus, type ServerStatus } from './server-status';
+import type { ServerStatus } from './server-status';
+import { CacheTier } from './cache-tier';
 
 export interface EdgeServerOptions {
   config: EdgeConfig;
@@ -44,13 +37,8 @@ const OWN_ENDPOINTS = new Set(['/healthz', '/server-status', '/metrics']);
  * endpoints, the player files and the proxy route.
  */
 export class EdgeServer {
-  readonly store: CacheStore;
-  /** Null in a cluster worker: the primary holds the origin connections. */
-  readonly origins: OriginPool | null;
+  readonly tier: CacheTier;
   private readonly cluster: ClusterLink | null;
-  readonly proxy: ProxyCache;
-  readonly metrics: EdgeMetrics;
-  readonly registry: Registry;
   readonly fastPath: FastPath;
   /** Exact paths Fastify answers itself (endpoints, player files): never proxied by the fast path. */
   private readonly ownPaths = new Set<string>();
@@ -59,7 +47,6 @@ export class EdgeServer {
   private readonly clock: Clock;
   private readonly app: FastifyInstance;
   private server: Server | null = null;
-  private readonly startedAt: number;
   private readonly secret: Buffer | null;
   private readonly secretHeader: string;
   private draining = false;
@@ -70,33 +57,16 @@ export class EdgeServer {
     this.config = config;
     this.clock = clock;
     this.log = opts.log.child({ component: 'edge-server' });
-    this.startedAt = clock.now();
     this.secret = config.clientSecret ? Buffer.from(config.clientSecret) : null;
     this.secretHeader = config.clientSecretHeader.toLowerCase();
-    this.registry = createMetricsRegistry('edge');
-    this.store = new CacheStore({ maxBytes: config.cacheMaxBytes, clock });
-    this.metrics = new EdgeMetrics(this.registry, { bytes: () => this.store.bytes, objects: () => this.store.objects });
-    let source: ObjectSource;
-    if (opts.cluster) {
-      this.origins = null;
-      source = opts.cluster;
-    } else {
-      this.origins = originPoolOf(config, clock, opts.log, (origin, outcome) => this.metrics.upstreamAttempt(origin, outcome));
-      source = new OriginSource({ origins: this.origins, policy: cachePolicyOf(config), clock, log: opts.log, handledBy: config.edgeId });
-    }
+    this.tier = new CacheTier({ config, clock, log: opts.log, source: opts.cluster });
     this.cluster = opts.cluster ?? null;
-    this.proxy = new ProxyCache({
-      store: this.store,
-      source,
-      metrics: this.metrics,
-      clock,
-      log: opts.log,
-    });
+    const { proxy, metrics } = this.tier;
     this.fastPath = new FastPath({
-      fresh: (target) => this.proxy.fresh(target),
-      serve: (target) => this.proxy.serve(target),
+      fresh: (target) => proxy.fresh(target),
+      serve: (target) => proxy.serve(target),
       proxied: (target) => this.proxiedByFastPath(target),
-      onServed: (status, bytes) => this.metrics.served(status, bytes),
+      onServed: (status, bytes) => metrics.served(status, bytes),
       onError: (err, target) => this.log.error({ err, url: target }, 'proxy request failed'),
       clock,
       maxHeaderBytes: config.maxHeaderBytes,
@@ -128,7 +98,7 @@ export class EdgeServer {
     this.fastPath.attach(server);
     // CONNECT would make this a tunnel: refuse it outright.
     server.on('connect', (_req: IncomingMessage, socket: Socket) => {
-      this.metrics.refused();
+      this.tier.metrics.refused();
       socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       socket.destroySoon();
     });
@@ -164,10 +134,10 @@ export class EdgeServer {
       res.end();
       return;
     }
-    const hit = this.proxy.fresh(url);
+    const hit = this.tier.proxy.fresh(url);
     if (hit !== undefined) {
       const bytes = writeObject(req, res, hit, 'HIT', this.clock.now(), this.draining);
-      this.metrics.served('HIT', bytes);
+      this.tier.metrics.served('HIT', bytes);
       return;
     }
     next(req, res);
@@ -190,7 +160,7 @@ export class EdgeServer {
   }
 
   private refuse(res: ServerResponse, status: number, message: string, extra: string[] = []): void {
-    this.metrics.refused();
+    this.tier.metrics.refused();
     const body = `${message}\n`;
     res.writeHead(status, [
       'content-type', 'text/plain; charset=utf-8',
@@ -224,8 +194,8 @@ export class EdgeServer {
       return this.cluster ? (await this.cluster.summary()).status : this.status();
     });
     app.get('/metrics', async (_req, reply) => {
-      reply.header('cache-control', 'no-store').type(this.registry.contentType);
-      return this.cluster ? (await this.cluster.summary()).metrics : this.registry.metrics();
+      reply.header('cache-control', 'no-store').type(this.tier.registry.contentType);
+      return this.cluster ? (await this.cluster.summary()).metrics : this.tier.registry.metrics();
     });
 
     const publicDir = this.config.publicDir && this.config.publicDir !== 'none' ? resolve(this.config.publicDir) : '';
@@ -245,9 +215,9 @@ export class EdgeServer {
         reply.hijack();
         const raw = request.raw;
         try {
-          const served = await this.proxy.serve(raw.url ?? '/');
+          const served = await this.tier.proxy.serve(raw.url ?? '/');
           const bytes = writeObject(raw, reply.raw, served.object, served.cacheStatus, this.clock.now(), this.draining);
-          this.metrics.served(served.cacheStatus, bytes);
+          this.tier.metrics.served(served.cacheStatus, bytes);
         } catch (err) {
           this.log.error({ err, url: raw.url }, 'proxy request failed');
           if (!reply.raw.headersSent) this.refuse(reply.raw, 500, 'internal error');
@@ -262,17 +232,9 @@ export class EdgeServer {
     });
   }
 
+  /** This process's own figures (in a cluster worker: this worker's part of the edge). */
   status(): ServerStatus {
-    return serverStatus({
-      edge: this.config.edgeId,
-      startedAt: this.startedAt,
-      now: this.clock.now(),
-      draining: this.draining,
-      totals: this.metrics.totals,
-      upstreamInFlight: this.proxy.inFlight,
-      cache: { objects: this.store.objects, bytes: this.store.bytes, maxBytes: this.store.maxBytes, evictions: this.store.evictions },
-      origins: this.origins?.status() ?? [],
-    });
+    return this.tier.status(this.config.edgeId, this.draining);
   }
 
   /** Listens; returns the bound port (HTTP_PORT 0 picks a free one). */
@@ -285,7 +247,7 @@ export class EdgeServer {
     }
     const port = (this.app.server.address() as AddressInfo).port;
     // Expired entries that can no longer be used are dropped before the LRU would get to them.
-    this.purgeTimer = setInterval(() => this.store.purgeUseless(), PURGE_INTERVAL_MS);
+    this.purgeTimer = setInterval(() => this.tier.store.purgeUseless(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
     this.log.info({ host: this.config.host, port, origins: this.config.origins, cacheMaxBytes: this.config.cacheMaxBytes }, 'listening');
     return port;
@@ -324,7 +286,6 @@ export class EdgeServer {
       this.fastPath.destroyAll();
       await closing;
     }
-    await this.proxy.settled();
-    await this.origins?.close();
+    await this.tier.close();
   }
 }

@@ -33,7 +33,7 @@ void runProgram({
         clock: systemClock,
         handledBy: config.edgeId,
         fetchTimeoutMs: (config.upstreamConnectTimeout + config.upstreamTimeout) * 1000 * config.origins.length + 2000,
-        figures: async () => ({ status: edge.status(), metrics: await edge.registry.getMetricsAsJSON() }),
+        figures: async () => ({ status: edge.status(), metrics: await edge.tier.registry.getMetricsAsJSON() }),
         onShutdown: shutdown,
       });
       const edge = new EdgeServer({ config, log: log.child({ worker: cluster.worker?.id }), clock: systemClock, cluster: link });
