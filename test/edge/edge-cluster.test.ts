@@ -3,15 +3,20 @@
 // is replaced; SIGTERM stops every process.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { client, sleep, startEdgeProcess, startUpstream } from './edge-harness';
 
+/** Child processes of `pid`: from /proc where the kernel lists them, else from pgrep (procps). */
 function childrenOf(pid: number): number[] {
+  let text: string;
   try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return text ? text.split(/\s+/).map(Number) : [];
+    text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
   } catch {
-    return [];
+    const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+    text = r.stdout ?? '';
   }
+  text = text.trim();
+  return text ? text.split(/\s+/).map(Number) : [];
 }
 
 const alive = (pid: number): boolean => {
