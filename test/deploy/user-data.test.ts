@@ -130,7 +130,7 @@ t.test('each role installs Node 20, ffmpeg, the release, the CloudWatch agent, a
     const u = unit(`spherecast-${role}.service`);
     t.equal(u.ExecStart, `/usr/bin/node dist/${role}.js`, `${role}: runs node dist/${role}.js`);
     t.equal(u.EnvironmentFile, `/etc/spherecast/${role}.env`, `${role}: reads the env file the user data writes`);
-    t.equal(u.Restart, 'always');
+    t.equal(u.Restart, 'on-failure', `${role}: a clean exit (after a Spot notice) is not restarted`);
     t.equal(u.User, 'spherecast', `${role}: not root`);
     t.equal(u.StandardOutput, `append:/var/log/spherecast/${role}.log`, `${role}: log file the agent ships`);
   }
