@@ -2,11 +2,11 @@
 // stand-in for the Secrets Manager call), and checks the program, its settings and its systemd unit.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Schema } from '../../src/shared/config/config';
 import { evaluator, FAKE, STACK_CHOICES, userData, type Evaluator } from './fixtures/cfn-evaluate';
+import { renderEnvFiles } from './fixtures/env-files';
 import { DEPLOY_DIR, loadTemplate } from './fixtures/cfn-template';
 
 const ROOT = join(DEPLOY_DIR, '..');
@@ -22,28 +22,6 @@ const SDK_ENV = new Set(['AWS_REGION']);
  */
 const PENDING_SETTINGS: Record<string, Set<string>> = { transcoder: new Set(['NOTIFY_SNS_TOPIC_ARN']) };
 const secretArn = (name: string) => `arn:aws:secretsmanager:${FAKE.region}:${FAKE.accountId}:secret:${name}-AbCdEf`;
-
-/** Runs the script's `cat > /etc/spherecast/<file> <<ENVFILE` steps in bash and returns the files. */
-function renderEnvFiles(script: string): Record<string, Record<string, string>> {
-  const steps = [...script.matchAll(/^cat > \/etc\/spherecast\/(\S+) <<ENVFILE\n[\s\S]*?\nENVFILE$/gm)];
-  if (steps.length === 0) throw new Error('no env file step in the user data');
-  const dir = mkdtempSync(join(tmpdir(), 'spherecast-env-'));
-  try {
-    const body = steps.map((m) => m[0].replace('/etc/spherecast/', `${dir}/`)).join('\n');
-    // Stand-in for the Secrets Manager call: a recognisable value derived from the secret's ARN.
-    const prelude = 'secret() { printf "secret-of-%s" "${1##*:secret:}"; }\nINSTANCE_ID=i-0123456789abcdef0\n';
-    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', prelude + body], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`env step failed: ${r.stderr}`);
-    const out: Record<string, Record<string, string>> = {};
-    for (const m of steps) {
-      const lines = readFileSync(join(dir, m[1]), 'utf8').split('\n').filter((l) => l !== '');
-      out[m[1]] = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    }
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function roleEnv(role: Role, ev: Evaluator = defaults): Record<string, string> {
   return renderEnvFiles(userData(tpl, ev, ROLES[role]))[`${role}.env`];
