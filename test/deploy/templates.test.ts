@@ -2,7 +2,9 @@
 // resource specification, the IAM wildcard rule, parameter defaults, and the shared bootstrap.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { basename } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { collectReferences, PSEUDO_PARAMETERS } from './fixtures/cfn-references';
 import { hasAttribute, specProblems } from './fixtures/cfn-spec';
 import { evaluator, STACK_CHOICES, userData } from './fixtures/cfn-evaluate';
@@ -191,4 +193,25 @@ t.test('every launch template shares one bootstrap block, and rendered user data
   }
   t.equal(count, 4, 'origin, edge, transcoder and load-test launch templates');
   t.equal(blocks.size, 1, 'the bootstrap blocks are identical (edit them together)');
+});
+
+const cfnLintMissing = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status !== 0;
+t.test('cfn-lint finds no error and no warning in any template', { skip: cfnLintMissing ? 'cfn-lint is not installed (pip install cfn-lint)' : false }, async (t) => {
+  const files = templateFiles();
+  const r = spawnSync('cfn-lint', ['--format', 'json', '--', ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  t.ok(r.stdout.trim().startsWith('['), `cfn-lint answered JSON ${r.stderr}`);
+  const findings = JSON.parse(r.stdout) as Array<{ Level: string; Rule: { Id: string }; Message: string; Filename: string; Location: { Start: { LineNumber: number } } }>;
+  const described = (f: (typeof findings)[number]) => `${basename(f.Filename)}:${f.Location.Start.LineNumber} ${f.Rule.Id} ${f.Message}`;
+  t.same(findings.filter((f) => f.Level === 'Error').map(described), [], 'no errors');
+  t.same(findings.filter((f) => f.Level === 'Warning').map(described), [], 'no warnings');
+  t.equal(r.status, 0, 'exit status 0');
+});
+
+t.test('cfn-lint is really run: it reports a broken template', { skip: cfnLintMissing ? 'cfn-lint is not installed' : false }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-cfn-lint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'broken.yaml');
+  writeFileSync(file, "AWSTemplateFormatVersion: '2010-09-09'\nMetadata:\n  AWS::CloudFormation::Interface:\n    ParameterGroups:\n      - Label: { default: Network, logs and alarms }\n        Parameters: [P]\nParameters:\n  P: { Type: String }\nResources:\n  T: { Type: AWS::SNS::Topic }\n");
+  const r = spawnSync('cfn-lint', ['--format', 'json', '--', file], { encoding: 'utf8' });
+  t.match(r.stdout, /E4001/, 'an unquoted comma in a flow mapping is E4001');
 });
