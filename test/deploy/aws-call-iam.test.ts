@@ -1,6 +1,8 @@
 // The pure pieces of the IAM cross-check: what the AWS_CALL_LOG recorder writes for a call, and the
 // table that maps a call to its IAM action and resource.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describeAwsCall } from '../../src/shared/aws-call-log';
 import { iamRequestOf, parseCallLog, queueArn, type Deployment } from './fixtures/aws-call-iam';
 
@@ -44,4 +46,12 @@ t.test('a call log is one JSON object per line', async (t) => {
     { service: 's3', operation: 'PutObject', bucket: 'b', key: 'k' },
     { service: 'sqs', operation: 'ReceiveMessage' },
   ]);
+});
+
+t.test('AWS_CALL_LOG is a documented setting of every program that calls AWS', async (t) => {
+  for (const program of ['origin', 'transcoder']) {
+    const help = spawnSync(process.execPath, [resolve(`dist/${program}.js`), '--help'], { encoding: 'utf8' });
+    t.equal(help.status, 0, `${program} --help`);
+    t.match(help.stdout, /AWS_CALL_LOG[^\n]*audit aid/, `${program} --help describes AWS_CALL_LOG`);
+  }
 });

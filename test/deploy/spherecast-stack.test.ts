@@ -4,6 +4,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { evaluator, FAKE, resolvedProperties, STACK_CHOICES, type Evaluator } from './fixtures/cfn-evaluate';
 import { DEPLOY_DIR, loadTemplate, resourcesOfType } from './fixtures/cfn-template';
+import { albOutcome, cloudFrontOrigin, pathPatternMatches } from './fixtures/request-routing';
 
 const tpl = loadTemplate(join(DEPLOY_DIR, 'spherecast.yaml'));
 const ssm = evaluator(tpl, STACK_CHOICES);
@@ -257,4 +258,39 @@ t.test("outputs: the reference's names, the CloudFront domain and the RTMP publi
   t.equal(outputs.transcodingIngressBucketId, ingressBucketName);
   t.equal(outputs.transcodingQueueUrl, `https://sqs.${FAKE.region}.amazonaws.com/${FAKE.accountId}/${FAKE.stackName}-TranscodingQueue`);
   t.equal(outputs.releaseS3Url, `s3://${FAKE.stackName}-releasebucket-abc123/releases/spherecast.tgz`);
+});
+
+t.test('viewers reach only live HLS, VOD and the player: /stat, /metrics and the rest end at the ALB with 404', async (t) => {
+  const dc = props('Distribution').DistributionConfig;
+  const listener = props('AlbHttpsListener');
+  t.same([listener.Port, listener.Protocol], [443, 'HTTPS'], 'the only listener is HTTPS');
+  t.same(listener.Certificates, [{ CertificateArn: STACK_CHOICES.AlbCertificateArn }]);
+  t.same(resourcesOfType(tpl, 'AWS::ElasticLoadBalancingV2::Listener').map(([n]) => n), ['AlbHttpsListener'], 'no plain-HTTP listener');
+  const rules = resourcesOfType(tpl, 'AWS::ElasticLoadBalancingV2::ListenerRule').map(([n]) => props(n));
+  t.ok(rules.every((r) => r.ListenerArn === 'AlbHttpsListener-0123456789abcdef'));
+  const edges = `arn:aws:elasticloadbalancing:${FAKE.region}:${FAKE.accountId}:targetgroup/EdgeTargetGroup/0123456789abcdef`;
+  const viewer = (path: string, method = 'GET') => {
+    const origin = cloudFrontOrigin(dc, path);
+    if (origin === 'vod') return 'vod bucket';
+    const out = albOutcome(listener, rules, method, path);
+    return out.forwardedTo === edges ? 'edges' : `ALB ${out.status}`;
+  };
+  for (const p of ['/hls/live.m3u8', '/hls/live_720p.m3u8', '/hls/live_720p/17.ts', '/hls/live/init.m4s', '/', '/index.html', '/player.html', '/player.css', '/build/player.js', '/build/aframe-v1.8.0.min.js']) {
+    t.equal(viewer(p), 'edges', `${p} is served`);
+  }
+  t.equal(viewer('/vod/talk/MANIFEST.M3U8'), 'vod bucket');
+  t.equal(viewer('/vod/index.json'), 'vod bucket');
+  for (const p of ['/stat', '/stat.json', '/metrics', '/healthz', '/control/drop/publisher', '/status', '/hls', '/build', '/HLS/live.m3u8', '/x.m3u8', '/live.ts']) {
+    t.equal(viewer(p), 'ALB 404', `${p} is not exposed`);
+  }
+  t.equal(viewer('/hls/live.m3u8', 'POST'), 'ALB 404', 'only reads');
+});
+
+t.test('request routing: path patterns match the whole path with * and ?', async (t) => {
+  t.ok(pathPatternMatches('/hls/*', '/hls/a/b.ts'));
+  t.notOk(pathPatternMatches('/hls/*', '/hlsx/a'));
+  t.notOk(pathPatternMatches('/', '/index.html'));
+  t.ok(pathPatternMatches('/*.m3u8', '/a/b.m3u8'));
+  t.ok(pathPatternMatches('/seg?.ts', '/seg1.ts'));
+  t.notOk(pathPatternMatches('/a.b', '/axb'), 'a dot is a dot');
 });
