@@ -6,17 +6,16 @@
 // allow nothing that no call needs, and nothing on Resource "*".
 import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
 import type { AwsCall } from '../../src/shared/aws-call-log';
 import { createLogger } from '../../src/shared/logger';
 import { S3ObjectStore } from '../../src/shared/object-store-s3';
 import { SqsJobQueue } from '../../src/shared/job-queue-sqs';
 import { buildS3PutEvent } from '../../src/shared/s3-event';
 import { startS3rver } from '../fixtures/s3rver-process';
+import { startSqsServer } from '../fixtures/sqs-server';
 import { publish, startOrigin, waitFor } from '../origin/origin-harness';
 import { SMALL_LADDER, startWorkerProcess } from '../transcoder/harness';
 import { iamRequestOf, parseCallLog, type Deployment, type IamRequest } from './fixtures/aws-call-iam';
@@ -141,12 +140,7 @@ t.test('every AWS call the origin and the transcoder make is allowed by their ro
   t.equal(bucketOf(transcoderEnv.INGRESS), ingressBucket, 'origin and transcoder share the ingress bucket');
   const s3 = await startS3rver({ directory: join(work, 's3'), buckets: [ingressBucket, egressBucket] });
   t.teardown(() => s3.stop());
-  const sqsServer: Server = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
-  t.teardown(() => {
-    sqsServer.closeAllConnections();
-    return new Promise<void>((r) => sqsServer.close(() => r()));
-  });
-  const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as { port: number }).port}`;
+  const sqsEndpoint = await startSqsServer(t);
   const admin = new SQSClient({ endpoint: sqsEndpoint, region: FAKE.region, credentials });
   t.teardown(() => admin.destroy());
   // The stack's queue name, so the recorded queue URL maps to the stack's queue ARN.
