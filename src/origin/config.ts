@@ -1,3 +1,4 @@
+import { awsCallLogSetting } from '../shared/aws-call-log';
 import { setting } from '../shared/config/config';
 import { bool, integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
 
@@ -29,6 +30,7 @@ export const originSchema = {
   egress: setting('EGRESS', '', string, 'local folder of transcoded VOD served at /vod/ (empty = MEDIA_DIR/egress; not served when it is s3://, where the CDN serves the bucket)'),
   s3Endpoint: setting('S3_ENDPOINT', '', optionalHttpUrl, 'S3-compatible endpoint (path-style addressing); empty = AWS'),
   awsRegion: setting('AWS_REGION', '', string, 'AWS region (empty = the SDK default chain)'),
+  awsCallLog: awsCallLogSetting,
   originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', pattern(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name'), 'header the edge tier must send when ORIGIN_SECRET is set'),
   originSecret: setting('ORIGIN_SECRET', '', string, 'when set, /hls requests without ORIGIN_SECRET_HEADER carrying it get 403 (only the edge tier may fetch)', { secret: true }),
   ffmpegPath: setting('FFMPEG_PATH', 'ffmpeg', string, 'ffmpeg binary'),

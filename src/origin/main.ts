@@ -36,7 +36,7 @@ void runProgram({
     const recDir = join(config.mediaDir, 'rec');
     if (config.record === 'all') {
       await mkdir(recDir, { recursive: true });
-      const storeOpts = { log, ...(config.s3Endpoint ? { s3Endpoint: config.s3Endpoint } : {}), ...(config.awsRegion ? { region: config.awsRegion } : {}) };
+      const storeOpts = { log, callLog: config.awsCallLog, ...(config.s3Endpoint ? { s3Endpoint: config.s3Endpoint } : {}), ...(config.awsRegion ? { region: config.awsRegion } : {}) };
       const ingressUrl = config.ingress || resolve(config.mediaDir, 'ingress');
       const store = openObjectStore(ingressUrl, storeOpts);
       // On S3 the bucket's event notification feeds the queue; locally we send the same message.

@@ -7,6 +7,7 @@ import {
   type QueueAttributeName,
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
+import { recordAwsCalls } from './aws-call-log';
 import { SpherecastError } from './errors';
 import type { JobQueue, QueueMessage, ReceiveOptions } from './job-queue';
 import type { Logger } from './logger';
@@ -25,6 +26,8 @@ export interface SqsJobQueueOptions {
   readonly credentials?: SQSClientConfig['credentials'];
   /** SDK attempts per request (exponential backoff with jitter on throttling, 5xx and network errors). */
   readonly maxAttempts?: number;
+  /** AWS_CALL_LOG: append one JSON line per SQS call to this file (see aws-call-log.ts). */
+  readonly callLog?: string;
 }
 
 /**
@@ -67,6 +70,7 @@ export class SqsJobQueue implements JobQueue {
       // Long polls hold the connection up to 20 s; leave room beyond that.
       requestHandler: { connectionTimeout: 10_000, requestTimeout: (MAX_WAIT_SECONDS + 15) * 1000 },
     });
+    recordAwsCalls(this.client, 'sqs', opts.callLog);
   }
 
   async send(body: string): Promise<string> {

@@ -12,6 +12,8 @@ export interface OpenObjectStoreOptions {
   readonly region?: string;
   /** Multipart part size for S3 uploads. */
   readonly partSize?: number;
+  /** AWS_CALL_LOG: record every S3 call in this file. */
+  readonly callLog?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export function openObjectStore(url: string, opts: OpenObjectStoreOptions): Obje
     const prefix = slash < 0 ? '' : decodeURIComponent(rest.slice(slash + 1));
     if (!bucket) throw bad('names no bucket');
     try {
-      return new S3ObjectStore({ bucket, prefix, log: opts.log, endpoint: opts.s3Endpoint, region: opts.region, partSize: opts.partSize });
+      return new S3ObjectStore({ bucket, prefix, log: opts.log, endpoint: opts.s3Endpoint, region: opts.region, partSize: opts.partSize, callLog: opts.callLog });
     } catch (err) {
       throw bad(`is not usable: ${(err as Error).message}`);
     }

@@ -14,6 +14,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { recordAwsCalls } from './aws-call-log';
 import { contentTypeForKey } from './content-type';
 import { SpherecastError, isScError } from './errors';
 import { bareEtag, digestFile } from './file-digest';
@@ -50,6 +51,8 @@ export interface S3ObjectStoreOptions {
    * ETags are not MD5s (SSE-KMS, SSE-C); size is still checked.
    */
   readonly verifyEtag?: boolean;
+  /** AWS_CALL_LOG: append one JSON line per S3 call to this file (see aws-call-log.ts). */
+  readonly callLog?: string;
 }
 
 /**
@@ -106,6 +109,7 @@ export class S3ObjectStore implements ObjectStore {
         requestTimeout: opts.requestTimeoutMs ?? 120_000,
       },
     });
+    recordAwsCalls(this.client, 's3', opts.callLog);
   }
 
   /** The key S3 events carry for `key` (the prefix included). */

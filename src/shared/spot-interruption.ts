@@ -136,3 +136,23 @@ export function startSpotMonitor(
   monitor.start();
   return monitor;
 }
+
+/**
+ * One poll at start-up: the interruption already scheduled for this instance, if any. A program
+ * (re)started inside the two-minute notice must not take work it cannot finish: a transcoder that
+ * took a job now would hand it back, and each such receive counts toward the dead-letter queue.
+ * Unreachable metadata counts as no notice (the regular monitor keeps watching).
+ */
+export async function pendingSpotNotice(
+  mode: 'auto' | 'on' | 'off',
+  opts: Omit<SpotMonitorOptions, 'onNotice'>,
+): Promise<SpotNotice | undefined> {
+  if (mode === 'off' || (mode === 'auto' && !looksLikeEc2())) return undefined;
+  const probe = new SpotInterruptionMonitor({ ...opts, onNotice: () => undefined });
+  try {
+    return await probe.pollOnce();
+  } catch (err) {
+    opts.log.debug({ err }, 'instance metadata not reachable at start-up');
+    return undefined;
+  }
+}

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { awsCallLogSetting } from '../shared/aws-call-log';
 import { setting, type ConfigOf } from '../shared/config/config';
 import { bool, integer, json, oneOf, optionalHttpUrl, port, seconds, string } from '../shared/config/parsers';
 import { DEFAULT_LADDER, ladderToJson, parseLadder, type Ladder } from './ladder';
@@ -45,6 +46,7 @@ export const transcoderSchema = {
   s3Endpoint: setting('S3_ENDPOINT', '', optionalHttpUrl, 'S3-compatible endpoint (path-style); empty = AWS'),
   sqsEndpoint: setting('SQS_ENDPOINT', '', optionalHttpUrl, 'SQS-compatible endpoint; empty = from the queue URL'),
   awsRegion: setting('AWS_REGION', '', string, 'AWS region (empty = the SDK default chain)'),
+  awsCallLog: awsCallLogSetting,
   spotMonitor: setting('SPOT_MONITOR', 'auto', oneOf(['auto', 'on', 'off'] as const), 'poll EC2 metadata for a Spot interruption notice, then hand the running jobs back and exit (auto = only on EC2)'),
   imdsUrl: setting('IMDS_URL', 'http://169.254.169.254', baseUrl, 'instance metadata base URL (IMDSv2)'),
   spotPollInterval: setting('SPOT_POLL_INTERVAL', 5, seconds({ min: 0.05 }), 'how often the Spot interruption notice is polled'),

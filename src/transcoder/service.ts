@@ -6,7 +6,7 @@ import { openObjectStore } from '../shared/object-store-open';
 import type { Running } from '../shared/program';
 import { transcodeSettings, type TranscoderConfig } from './config';
 import { MetricsServer } from './metrics-server';
-import { startSpotMonitor } from '../shared/spot-interruption';
+import { pendingSpotNotice, startSpotMonitor } from '../shared/spot-interruption';
 import { TranscoderMetrics } from './transcoder-metrics';
 import { TranscodeWorker } from './worker';
 
@@ -20,7 +20,7 @@ function location(value: string, mediaDir: string, name: string): string {
 /** The worker process: stores, queue, worker loops, /metrics, and the Spot interruption watch. */
 export async function startWorker(config: TranscoderConfig, log: Logger): Promise<Running> {
   const mediaDir = resolve(config.mediaDir);
-  const aws = { region: config.awsRegion || undefined };
+  const aws = { region: config.awsRegion || undefined, callLog: config.awsCallLog };
   const ingress = openObjectStore(location(config.ingress, mediaDir, 'ingress'), { log, s3Endpoint: config.s3Endpoint || undefined, ...aws });
   const egress = openObjectStore(location(config.egress, mediaDir, 'egress'), { log, s3Endpoint: config.s3Endpoint || undefined, ...aws });
   const queue = openJobQueue(location(config.queue, mediaDir, 'queue'), {
@@ -45,9 +45,17 @@ export async function startWorker(config: TranscoderConfig, log: Logger): Promis
   });
   const server = new MetricsServer({ host: config.metricsHost, port: config.metricsPort, registry, log, healthy: () => worker.accepting });
   await server.start();
-  await worker.start();
+  const spotOpts = { baseUrl: config.imdsUrl, intervalMs: config.spotPollInterval * 1000, log };
+  const pending = await pendingSpotNotice(config.spotMonitor, spotOpts);
+  if (pending) {
+    // The monitor below sees the same notice at once and stops the program with exit 0, which
+    // systemd (Restart=on-failure) does not restart.
+    log.warn({ notice: pending }, 'a Spot interruption is already scheduled: taking no jobs');
+  } else {
+    await worker.start();
+  }
   // The same path as a SIGTERM: stop taking jobs, kill ffmpeg, release the messages, exit 0.
-  const spot = startSpotMonitor(config.spotMonitor, { baseUrl: config.imdsUrl, intervalMs: config.spotPollInterval * 1000, log });
+  const spot = startSpotMonitor(config.spotMonitor, spotOpts);
   return {
     async close(reason: string) {
       spot?.stop();

@@ -2,12 +2,13 @@
 // default parameters (AccessMethod ssm) and, where it matters, with ssh.
 import t from 'tap';
 import { join } from 'node:path';
-import { evaluator, FAKE, resolvedProperties, type Evaluator } from './fixtures/cfn-evaluate';
+import { evaluator, FAKE, resolvedProperties, STACK_CHOICES, type Evaluator } from './fixtures/cfn-evaluate';
 import { DEPLOY_DIR, loadTemplate, resourcesOfType } from './fixtures/cfn-template';
+import { albOutcome, cloudFrontOrigin, pathPatternMatches } from './fixtures/request-routing';
 
 const tpl = loadTemplate(join(DEPLOY_DIR, 'spherecast.yaml'));
-const ssm = evaluator(tpl, { AccessMethod: 'ssm' });
-const ssh = evaluator(tpl, { AccessMethod: 'ssh', KeyName: 'my-key' });
+const ssm = evaluator(tpl, STACK_CHOICES);
+const ssh = evaluator(tpl, { ...STACK_CHOICES, AccessMethod: 'ssh', KeyName: 'my-key' });
 const props = (name: string, ev: Evaluator = ssm) => {
   const p = resolvedProperties(tpl, ev, name);
   if (!p) throw new Error(`${name} is not created with these parameters`);
@@ -34,7 +35,7 @@ t.test('network: a VPC with public subnets in two availability zones and an inte
 });
 
 t.test('security groups: RTMP from the configured CIDR, HTTP only ALB->edge and edge->origin', async (t) => {
-  const rtmpOnly = evaluator(tpl, { AccessMethod: 'ssm', RtmpIngressCidr: '198.51.100.0/24' });
+  const rtmpOnly = evaluator(tpl, { ...STACK_CHOICES, RtmpIngressCidr: '198.51.100.0/24' });
   const origin = resolvedProperties(tpl, rtmpOnly, 'OriginSecurityGroup')!.SecurityGroupIngress;
   t.same(origin, [
     { IpProtocol: 'tcp', FromPort: 1935, ToPort: 1935, CidrIp: '198.51.100.0/24', Description: 'RTMP publish' },
@@ -44,7 +45,14 @@ t.test('security groups: RTMP from the configured CIDR, HTTP only ALB->edge and 
     { IpProtocol: 'tcp', FromPort: 8081, ToPort: 8081, SourceSecurityGroupId: 'AlbSecurityGroup-0123456789abcdef', Description: 'ALB to edge' },
   ]);
   t.same(props('TranscoderSecurityGroup').SecurityGroupIngress, [], 'transcoders take no inbound traffic');
-  t.same(props('AlbSecurityGroup').SecurityGroupIngress.map((r: any) => r.FromPort), [80]);
+  const cloudFront = { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourcePrefixListId: 'pl-4fa04526', Description: 'HTTPS from CloudFront' };
+  t.same(props('AlbSecurityGroup').SecurityGroupIngress, [cloudFront], "only CloudFront's origin-facing addresses (eu-west-1's list), only HTTPS");
+  const direct = resolvedProperties(tpl, evaluator(tpl, { ...STACK_CHOICES, AlbIngressCidr: '198.51.100.7/32' }), 'AlbSecurityGroup')!.SecurityGroupIngress;
+  t.same(direct[1], { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '198.51.100.7/32', Description: 'HTTPS from AlbIngressCidr' }, 'a direct range only when asked');
+  const own = resolvedProperties(tpl, evaluator(tpl, { ...STACK_CHOICES, CloudFrontPrefixListId: 'pl-0123456789abcdef0' }), 'AlbSecurityGroup')!.SecurityGroupIngress;
+  t.equal(own[0].SourcePrefixListId, 'pl-0123456789abcdef0', 'the prefix list id can be given for a region the table lacks');
+  const table = tpl.Mappings.CloudFrontOriginFacing as Record<string, { PrefixListId: string }>;
+  t.ok(Object.keys(table).length >= 16 && Object.values(table).every((v) => /^pl-[0-9a-f]{8}$/.test(v.PrefixListId)), 'a prefix list id per region');
   for (const sg of ['OriginSecurityGroup', 'EdgeSecurityGroup', 'TranscoderSecurityGroup']) {
     const rules = props(sg, ssh).SecurityGroupIngress;
     t.ok(rules.some((r: any) => r.FromPort === 22 && r.CidrIp === '0.0.0.0/0'), `${sg}: SSH only with AccessMethod ssh`);
@@ -58,9 +66,11 @@ t.test('IAM: each role has exactly its least-privilege permissions', async (t) =
   const arn = (svc: string, rest: string) => `arn:aws:${svc}:${FAKE.region}:${FAKE.accountId}:${rest}`;
   const releaseObjects = `arn:aws:s3:::${FAKE.stackName}-releasebucket-abc123/releases/*`;
   t.same(rolePermissions('OriginRole'), [
-    { actions: ['s3:AbortMultipartUpload', 's3:PutObject'], resources: [`arn:aws:s3:::${ingressBucketName}/recordings/*`] },
+    { actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], resources: [`arn:aws:s3:::${ingressBucketName}/recordings/*`] },
     { actions: ['ec2:AssociateAddress'], resources: [arn('ec2', 'elastic-ip/eipalloc-0123456789abcdef0'), arn('ec2', 'instance/*'), arn('ec2', 'network-interface/*')] },
     { actions: ['secretsmanager:GetSecretValue'], resources: [arn('secretsmanager', 'secret:PublishSecret-AbCdEf'), arn('secretsmanager', 'secret:OriginSecret-AbCdEf')] },
+    { actions: ['autoscaling:CompleteLifecycleAction'], resources: [arn('autoscaling', `autoScalingGroup:*:autoScalingGroupName/${FAKE.stackName}-OriginAutoScalingGroup-*`)] },
+    { actions: ['cloudformation:SignalResource'], resources: [arn('cloudformation', `stack/${FAKE.stackName}/${FAKE.stackUuid}`)] },
     { actions: ['s3:GetObject'], resources: [releaseObjects] },
     { actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], resources: [arn('logs', `log-group:/spherecast/${FAKE.stackName}/OriginLogGroup:*`)] },
   ]);
@@ -72,8 +82,10 @@ t.test('IAM: each role has exactly its least-privilege permissions', async (t) =
   ]);
   t.same(rolePermissions('TranscoderRole'), [
     { actions: ['s3:GetObject'], resources: [`arn:aws:s3:::${ingressBucketName}/recordings/*`] },
-    { actions: ['s3:AbortMultipartUpload', 's3:PutObject'], resources: [`arn:aws:s3:::${FAKE.stackName}-egressbucket-abc123/vod/*`] },
-    { actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage'], resources: [arn('sqs', `${FAKE.stackName}-TranscodingQueue`)] },
+    { actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], resources: [`arn:aws:s3:::${FAKE.stackName}-egressbucket-abc123/vod/*`] },
+    { actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], resources: [arn('sqs', `${FAKE.stackName}-TranscodingQueue`)] },
+    { actions: ['sqs:SendMessage'], resources: [arn('sqs', `${FAKE.stackName}-TranscodingDeadLetterQueue`)] },
+    { actions: ['sns:Publish'], resources: [arn('sns', `${FAKE.stackName}-TranscodeNoticeTopic`)] },
     { actions: ['s3:GetObject'], resources: [releaseObjects] },
     { actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], resources: [arn('logs', `log-group:/spherecast/${FAKE.stackName}/TranscoderLogGroup:*`)] },
   ]);
@@ -81,7 +93,7 @@ t.test('IAM: each role has exactly its least-privilege permissions', async (t) =
     t.same(props(role).ManagedPolicyArns, ['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore'], `${role}: SSM core with ssm`);
     t.same(props(role, ssh).ManagedPolicyArns, [], `${role}: no managed policy with ssh`);
   }
-  const ownRelease = evaluator(tpl, { AccessMethod: 'ssm', ReleaseS3Url: 's3://my-releases/spherecast/spherecast-1.2.3.tgz' });
+  const ownRelease = evaluator(tpl, { ...STACK_CHOICES, ReleaseS3Url: 's3://my-releases/spherecast/spherecast-1.2.3.tgz' });
   const releaseStatement = resolvedProperties(tpl, ownRelease, 'EdgeRole')!.Policies[0].PolicyDocument.Statement.find((s: any) => s.Sid === 'ReadRelease');
   t.equal(releaseStatement.Resource, 'arn:aws:s3:::my-releases/spherecast/spherecast-1.2.3.tgz', 'a given release URL is the only readable object');
   t.equal(resolvedProperties(tpl, ownRelease, 'ReleaseBucket'), undefined, 'no release bucket when a URL is given');
@@ -197,7 +209,9 @@ t.test('CloudFront: playlists and segments get separate cache policies, the edge
   t.ok(Number(segment.DefaultTTL) >= 300, `segments are cached long (${segment.DefaultTTL})`);
   t.ok(Number(segment.DefaultTTL) > Number(playlist.MaxTTL) * 10);
   const edgeOrigin = dc.Origins.find((o: any) => o.Id === 'edge');
-  t.equal(edgeOrigin.DomainName, 'ApplicationLoadBalancer.DNSName');
+  t.equal(edgeOrigin.DomainName, STACK_CHOICES.OriginDomainName, "the name the ALB's certificate covers");
+  t.same(edgeOrigin.CustomOriginConfig.OriginProtocolPolicy, 'https-only', 'the secret header never crosses the internet in clear');
+  t.same(edgeOrigin.CustomOriginConfig.OriginSSLProtocols, ['TLSv1.2']);
   t.same(edgeOrigin.OriginCustomHeaders, [
     { HeaderName: 'x-spherecast-client-secret', HeaderValue: `{{resolve:secretsmanager:arn:aws:secretsmanager:${FAKE.region}:${FAKE.accountId}:secret:ClientSecret-AbCdEf:SecretString}}` },
   ], 'the header value is a Secrets Manager dynamic reference, never plain text');
@@ -228,7 +242,9 @@ t.test('alarms: origin down, queue backlog, dead letters, edge 5xx', async (t) =
   t.same(pick(alarms.DeadLetterAlarm), ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'GreaterThanThreshold', 0]);
   t.equal(alarms.DeadLetterAlarm.Dimensions[0].Value, `${FAKE.stackName}-TranscodingDeadLetterQueue`);
   t.same(pick(alarms.EdgeTarget5xxAlarm).slice(0, 3), ['AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', 'GreaterThanThreshold']);
-  for (const [n, a] of Object.entries(alarms)) t.same(a.AlarmActions, ['AlarmTopic-0123456789abcdef'], `${n} notifies the topic`);
+  const { TranscoderJobsWithoutWorkerAlarm: scaling, ...notifying } = alarms;
+  for (const [n, a] of Object.entries(notifying)) t.same(a.AlarmActions, [`arn:aws:sns:${FAKE.region}:${FAKE.accountId}:${FAKE.stackName}-AlarmTopic`], `${n} notifies the topic`);
+  t.same(scaling.AlarmActions, ['TranscoderScaleFromZero-0123456789abcdef'], 'the scale-from-zero alarm acts on the group, not on people');
 });
 
 t.test("outputs: the reference's names, the CloudFront domain and the RTMP publish URL", async (t) => {
@@ -242,4 +258,39 @@ t.test("outputs: the reference's names, the CloudFront domain and the RTMP publi
   t.equal(outputs.transcodingIngressBucketId, ingressBucketName);
   t.equal(outputs.transcodingQueueUrl, `https://sqs.${FAKE.region}.amazonaws.com/${FAKE.accountId}/${FAKE.stackName}-TranscodingQueue`);
   t.equal(outputs.releaseS3Url, `s3://${FAKE.stackName}-releasebucket-abc123/releases/spherecast.tgz`);
+});
+
+t.test('viewers reach only live HLS, VOD and the player: /stat, /metrics and the rest end at the ALB with 404', async (t) => {
+  const dc = props('Distribution').DistributionConfig;
+  const listener = props('AlbHttpsListener');
+  t.same([listener.Port, listener.Protocol], [443, 'HTTPS'], 'the only listener is HTTPS');
+  t.same(listener.Certificates, [{ CertificateArn: STACK_CHOICES.AlbCertificateArn }]);
+  t.same(resourcesOfType(tpl, 'AWS::ElasticLoadBalancingV2::Listener').map(([n]) => n), ['AlbHttpsListener'], 'no plain-HTTP listener');
+  const rules = resourcesOfType(tpl, 'AWS::ElasticLoadBalancingV2::ListenerRule').map(([n]) => props(n));
+  t.ok(rules.every((r) => r.ListenerArn === 'AlbHttpsListener-0123456789abcdef'));
+  const edges = `arn:aws:elasticloadbalancing:${FAKE.region}:${FAKE.accountId}:targetgroup/EdgeTargetGroup/0123456789abcdef`;
+  const viewer = (path: string, method = 'GET') => {
+    const origin = cloudFrontOrigin(dc, path);
+    if (origin === 'vod') return 'vod bucket';
+    const out = albOutcome(listener, rules, method, path);
+    return out.forwardedTo === edges ? 'edges' : `ALB ${out.status}`;
+  };
+  for (const p of ['/hls/live.m3u8', '/hls/live_720p.m3u8', '/hls/live_720p/17.ts', '/hls/live/init.m4s', '/', '/index.html', '/player.html', '/player.css', '/build/player.js', '/build/aframe-v1.8.0.min.js']) {
+    t.equal(viewer(p), 'edges', `${p} is served`);
+  }
+  t.equal(viewer('/vod/talk/MANIFEST.M3U8'), 'vod bucket');
+  t.equal(viewer('/vod/index.json'), 'vod bucket');
+  for (const p of ['/stat', '/stat.json', '/metrics', '/healthz', '/control/drop/publisher', '/status', '/hls', '/build', '/HLS/live.m3u8', '/x.m3u8', '/live.ts']) {
+    t.equal(viewer(p), 'ALB 404', `${p} is not exposed`);
+  }
+  t.equal(viewer('/hls/live.m3u8', 'POST'), 'ALB 404', 'only reads');
+});
+
+t.test('request routing: path patterns match the whole path with * and ?', async (t) => {
+  t.ok(pathPatternMatches('/hls/*', '/hls/a/b.ts'));
+  t.notOk(pathPatternMatches('/hls/*', '/hlsx/a'));
+  t.notOk(pathPatternMatches('/', '/index.html'));
+  t.ok(pathPatternMatches('/*.m3u8', '/a/b.m3u8'));
+  t.ok(pathPatternMatches('/seg?.ts', '/seg1.ts'));
+  t.notOk(pathPatternMatches('/a.b', '/axb'), 'a dot is a dot');
 });

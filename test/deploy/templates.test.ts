@@ -2,18 +2,21 @@
 // resource specification, the IAM wildcard rule, parameter defaults, and the shared bootstrap.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { basename } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { collectReferences, PSEUDO_PARAMETERS } from './fixtures/cfn-references';
 import { hasAttribute, specProblems } from './fixtures/cfn-spec';
-import { evaluator, userData } from './fixtures/cfn-evaluate';
+import { evaluator, STACK_CHOICES, userData } from './fixtures/cfn-evaluate';
 import { loadTemplate, parseTemplate, resourcesOfType, templateFiles, type Template } from './fixtures/cfn-template';
 
 const templates: Array<[string, Template]> = templateFiles().map((f) => [basename(f), loadTemplate(f)]);
 
-/** Parameters a user must choose (everything else has a default). */
-const REQUIRED_CHOICES: Record<string, string[]> = {
-  'spherecast.yaml': ['AccessMethod'],
-  'loadtest.yaml': ['AccessMethod', 'TargetUrl', 'ReleaseS3Url'],
+/** Parameters a user must choose, with a value for the tests (everything else has a default). */
+const REQUIRED_CHOICES: Record<string, Record<string, string>> = {
+  // HTTPS from CloudFront to the ALB needs a name and a certificate only the user can have.
+  'spherecast.yaml': STACK_CHOICES,
+  'loadtest.yaml': { AccessMethod: 'ssm', TargetUrl: 'https://d111111abcdef8.cloudfront.net', ReleaseS3Url: 's3://bucket/releases/spherecast.tgz' },
 };
 
 t.test('deploy/ holds the main and the load-test template', async (t) => {
@@ -161,10 +164,10 @@ t.test("no IAM statement allows Action '*' on Resource '*', nor a service wildca
   t.notOk(statements.some(({ s }) => s.Effect === 'Allow' && list(s.Action).includes('*')), "no Allow statement has Action '*' at all");
 });
 
-t.test('every parameter has a default except the access choice (and the load test target)', async (t) => {
+t.test('every parameter has a default except the access choice, the HTTPS origin name and certificate (and the load test target)', async (t) => {
   for (const [name, tpl] of templates) {
     const without = Object.entries(tpl.Parameters).filter(([, p]) => p.Default === undefined).map(([n]) => n).sort();
-    t.same(without, [...REQUIRED_CHOICES[name]].sort(), name);
+    t.same(without, Object.keys(REQUIRED_CHOICES[name]).sort(), name);
     t.same(tpl.Parameters.AccessMethod.AllowedValues, ['ssm', 'ssh'], `${name}: key pair or SSM`);
     for (const [pn, p] of Object.entries(tpl.Parameters)) {
       if (p.Default !== undefined && p.AllowedValues) t.ok(p.AllowedValues.map(String).includes(String(p.Default)), `${name} ${pn}: default is allowed`);
@@ -177,8 +180,7 @@ t.test('every launch template shares one bootstrap block, and rendered user data
   const blocks = new Set<string>();
   let count = 0;
   for (const [name, tpl] of templates) {
-    const required = Object.fromEntries(REQUIRED_CHOICES[name].map((p) => [p, p === 'AccessMethod' ? 'ssm' : p === 'TargetUrl' ? 'https://d111111abcdef8.cloudfront.net' : 's3://bucket/releases/spherecast.tgz']));
-    const ev = evaluator(tpl, required);
+    const ev = evaluator(tpl, REQUIRED_CHOICES[name]);
     for (const [ln] of resourcesOfType(tpl, 'AWS::EC2::LaunchTemplate')) {
       const script = userData(tpl, ev, ln);
       count++;
@@ -191,4 +193,25 @@ t.test('every launch template shares one bootstrap block, and rendered user data
   }
   t.equal(count, 4, 'origin, edge, transcoder and load-test launch templates');
   t.equal(blocks.size, 1, 'the bootstrap blocks are identical (edit them together)');
+});
+
+const cfnLintMissing = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status !== 0;
+t.test('cfn-lint finds no error and no warning in any template', { skip: cfnLintMissing ? 'cfn-lint is not installed (pip install cfn-lint)' : false }, async (t) => {
+  const files = templateFiles();
+  const r = spawnSync('cfn-lint', ['--format', 'json', '--', ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  t.ok(r.stdout.trim().startsWith('['), `cfn-lint answered JSON ${r.stderr}`);
+  const findings = JSON.parse(r.stdout) as Array<{ Level: string; Rule: { Id: string }; Message: string; Filename: string; Location: { Start: { LineNumber: number } } }>;
+  const described = (f: (typeof findings)[number]) => `${basename(f.Filename)}:${f.Location.Start.LineNumber} ${f.Rule.Id} ${f.Message}`;
+  t.same(findings.filter((f) => f.Level === 'Error').map(described), [], 'no errors');
+  t.same(findings.filter((f) => f.Level === 'Warning').map(described), [], 'no warnings');
+  t.equal(r.status, 0, 'exit status 0');
+});
+
+t.test('cfn-lint is really run: it reports a broken template', { skip: cfnLintMissing ? 'cfn-lint is not installed' : false }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-cfn-lint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'broken.yaml');
+  writeFileSync(file, "AWSTemplateFormatVersion: '2010-09-09'\nMetadata:\n  AWS::CloudFormation::Interface:\n    ParameterGroups:\n      - Label: { default: Network, logs and alarms }\n        Parameters: [P]\nParameters:\n  P: { Type: String }\nResources:\n  T: { Type: AWS::SNS::Topic }\n");
+  const r = spawnSync('cfn-lint', ['--format', 'json', '--', file], { encoding: 'utf8' });
+  t.match(r.stdout, /E4001/, 'an unquoted comma in a flow mapping is E4001');
 });

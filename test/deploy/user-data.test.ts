@@ -1,44 +1,30 @@
 // Renders each instance's user data as CloudFormation would, runs its env-file step in real bash (with a
 // stand-in for the Secrets Manager call), and checks the program, its settings and its systemd unit.
-import t from 'tap';
+import t, { type Test as Tap } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Schema } from '../../src/shared/config/config';
-import { evaluator, FAKE, userData, type Evaluator } from './fixtures/cfn-evaluate';
+import { evaluator, FAKE, resolvedProperties, STACK_CHOICES, userData, type Evaluator } from './fixtures/cfn-evaluate';
+import { renderEnvFiles } from './fixtures/env-files';
 import { DEPLOY_DIR, loadTemplate } from './fixtures/cfn-template';
 
 const ROOT = join(DEPLOY_DIR, '..');
 const tpl = loadTemplate(join(DEPLOY_DIR, 'spherecast.yaml'));
-const defaults = evaluator(tpl, { AccessMethod: 'ssm' });
+const defaults = evaluator(tpl, STACK_CHOICES);
 const ROLES = { origin: 'OriginLaunchTemplate', edge: 'EdgeLaunchTemplate', transcoder: 'TranscoderLaunchTemplate' } as const;
 type Role = keyof typeof ROLES;
 /** Read by the AWS SDK itself, not by a program's settings schema. */
 const SDK_ENV = new Set(['AWS_REGION']);
+/**
+ * Settings the stack already writes for a program change made in parallel (issue #12: the transcoder's
+ * SNS completion notice). Checked like any other once the program's schema has them.
+ */
+const PENDING_SETTINGS: Record<string, Set<string>> = { transcoder: new Set(['NOTIFY_SNS_TOPIC_ARN']) };
 const secretArn = (name: string) => `arn:aws:secretsmanager:${FAKE.region}:${FAKE.accountId}:secret:${name}-AbCdEf`;
 
-/** Runs the script's `cat > /etc/spherecast/<file> <<ENVFILE` steps in bash and returns the files. */
-function renderEnvFiles(script: string): Record<string, Record<string, string>> {
-  const steps = [...script.matchAll(/^cat > \/etc\/spherecast\/(\S+) <<ENVFILE\n[\s\S]*?\nENVFILE$/gm)];
-  if (steps.length === 0) throw new Error('no env file step in the user data');
-  const dir = mkdtempSync(join(tmpdir(), 'spherecast-env-'));
-  try {
-    const body = steps.map((m) => m[0].replace('/etc/spherecast/', `${dir}/`)).join('\n');
-    // Stand-in for the Secrets Manager call: a recognisable value derived from the secret's ARN.
-    const prelude = 'secret() { printf "secret-of-%s" "${1##*:secret:}"; }\nINSTANCE_ID=i-0123456789abcdef0\n';
-    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', prelude + body], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`env step failed: ${r.stderr}`);
-    const out: Record<string, Record<string, string>> = {};
-    for (const m of steps) {
-      const lines = readFileSync(join(dir, m[1]), 'utf8').split('\n').filter((l) => l !== '');
-      out[m[1]] = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    }
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const resolvedOrigin = () => resolvedProperties(tpl, defaults, 'OriginLaunchTemplate')!;
 
 function roleEnv(role: Role, ev: Evaluator = defaults): Record<string, string> {
   return renderEnvFiles(userData(tpl, ev, ROLES[role]))[`${role}.env`];
@@ -64,7 +50,7 @@ t.test('origin user data writes the origin settings from the stack', async (t) =
     ORIGIN_SECRET: 'secret-of-OriginSecret-AbCdEf',
     AWS_REGION: FAKE.region,
   });
-  const given = evaluator(tpl, { AccessMethod: 'ssm', PublishSecretArn: secretArn('my-stream-key'), RecordMode: 'off' });
+  const given = evaluator(tpl, { ...STACK_CHOICES, PublishSecretArn: secretArn('my-stream-key'), RecordMode: 'off' });
   const env = roleEnv('origin', given);
   t.equal(env.PUBLISH_HMAC_SECRET, 'secret-of-my-stream-key-AbCdEf', 'an existing secret is read at boot');
   t.equal(env.RECORD, 'off');
@@ -82,7 +68,7 @@ t.test('edge user data points the edge at the Elastic IP name and sets both secr
     PUBLIC_DIR: '/opt/spherecast/public',
     SPOT_MONITOR: 'on',
   });
-  const open = roleEnv('edge', evaluator(tpl, { AccessMethod: 'ssm', RequireCloudFrontSecret: 'false' }));
+  const open = roleEnv('edge', evaluator(tpl, { ...STACK_CHOICES, RequireCloudFrontSecret: 'false' }));
   t.equal(open.CLIENT_SECRET, '', 'RequireCloudFrontSecret false leaves the edge open for direct load tests');
   const deregister = renderEnvFiles(userData(tpl, defaults, 'EdgeLaunchTemplate'))['edge-deregister.env'];
   t.same(deregister, {
@@ -101,6 +87,7 @@ t.test('transcoder user data sets ingress, egress, queue and region', async (t) 
     CONCURRENCY: '1',
     SPOT_MONITOR: 'on',
     AWS_REGION: FAKE.region,
+    NOTIFY_SNS_TOPIC_ARN: `arn:aws:sns:${FAKE.region}:${FAKE.accountId}:${FAKE.stackName}-TranscodeNoticeTopic`,
   });
 });
 
@@ -130,19 +117,72 @@ t.test('each role installs Node 20, ffmpeg, the release, the CloudWatch agent, a
     const u = unit(`spherecast-${role}.service`);
     t.equal(u.ExecStart, `/usr/bin/node dist/${role}.js`, `${role}: runs node dist/${role}.js`);
     t.equal(u.EnvironmentFile, `/etc/spherecast/${role}.env`, `${role}: reads the env file the user data writes`);
-    t.equal(u.Restart, 'always');
+    t.equal(u.Restart, 'on-failure', `${role}: a clean exit (after a Spot notice) is not restarted`);
     t.equal(u.User, 'spherecast', `${role}: not root`);
     t.equal(u.StandardOutput, `append:/var/log/spherecast/${role}.log`, `${role}: log file the agent ships`);
   }
-  const custom = userData(tpl, evaluator(tpl, { AccessMethod: 'ssm', ReleaseS3Url: 's3://my-releases/x/spherecast-1.0.0.tgz' }), 'EdgeLaunchTemplate');
+  const custom = userData(tpl, evaluator(tpl, { ...STACK_CHOICES, ReleaseS3Url: 's3://my-releases/x/spherecast-1.0.0.tgz' }), 'EdgeLaunchTemplate');
   t.match(custom, 'RELEASE_URL=s3://my-releases/x/spherecast-1.0.0.tgz\n');
 });
 
-t.test('the origin takes the Elastic IP after it answers its health check', async (t) => {
-  const script = userData(tpl, defaults, 'OriginLaunchTemplate');
-  const health = script.indexOf('http://127.0.0.1:8080/healthz');
-  const assoc = script.indexOf('aws ec2 associate-address --region "$REGION" --allocation-id eipalloc-0123456789abcdef0 --instance-id "$INSTANCE_ID" --allow-reassociation');
-  t.ok(health > 0 && assoc > health, 'associate-address follows the health wait');
+/**
+ * Runs the origin's own bootstrap steps (everything but the shared install block) in bash, with
+ * stand-ins on PATH for curl (metadata and /healthz), aws, systemctl and sleep. Returns the exit
+ * status and the commands it ran, in order.
+ */
+function runOriginBootstrap(t: Tap, opts: { healthy: boolean; signalFails?: boolean }): { status: number | null; calls: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-origin-boot-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const stub = (name: string, body: string) => writeFileSync(join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  stub('curl', [
+    'for a in "$@"; do case "$a" in',
+    '  */healthz) [ "$HEALTHY" = yes ] && exit 0; exit 7;;',
+    '  */api/token) echo token; exit 0;;',
+    '  */meta-data/instance-id) echo i-0123456789abcdef0; exit 0;;',
+    '  */tags/instance/aws:autoscaling:groupName) echo spherecast-test-OriginAutoScalingGroup-1A2B3C4D5E6F; exit 0;;',
+    'esac; done; exit 22',
+  ].join('\n'));
+  stub('aws', 'echo "aws $*" >> "$CALLS"; if [ "$2" = signal-resource ] && [ "$SIGNAL_FAILS" = yes ]; then exit 254; fi');
+  stub('systemctl', 'echo "systemctl $*" >> "$CALLS"');
+  stub('sleep', 'exit 0');
+  const script = userData(tpl, defaults, 'OriginLaunchTemplate')
+    .replace(/^exec > .*$/m, '')
+    .replace(/# --- common bootstrap begin ---\n[\s\S]*# --- common bootstrap end ---\n/, 'INSTANCE_ID=i-0123456789abcdef0\nsecret() { printf "secret-of-%s" "$1"; }\n')
+    .replaceAll('/etc/spherecast/', `${dir}/`);
+  const calls = join(dir, 'calls');
+  const r = spawnSync('bash', ['-c', script], {
+    encoding: 'utf8',
+    env: { PATH: `${dir}:${process.env.PATH}`, CALLS: calls, HEALTHY: opts.healthy ? 'yes' : 'no', SIGNAL_FAILS: opts.signalFails ? 'yes' : 'no' },
+  });
+  return { status: r.status, calls: existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [] };
+}
+
+t.test('origin readiness: the launch stays pending until the origin answers and holds the Elastic IP', async (t) => {
+  const asg = tpl.Resources.OriginAutoScalingGroup;
+  const hooks = (asg.Properties!.LifecycleHookSpecificationList as Array<Record<string, unknown>>);
+  t.equal(hooks.length, 1);
+  t.same([hooks[0].LifecycleTransition, hooks[0].DefaultResult], ['autoscaling:EC2_INSTANCE_LAUNCHING', 'ABANDON'], 'silence abandons the launch');
+  t.same(asg.CreationPolicy, { ResourceSignal: { Count: 1, Timeout: 'PT1H' } }, 'stack creation waits for a ready origin');
+  t.same(asg.UpdatePolicy, { AutoScalingReplacingUpdate: { WillReplace: true } }, 'an update keeps the old origin until the new one signals');
+  t.equal(resolvedOrigin().LaunchTemplateData.MetadataOptions.InstanceMetadataTags, 'enabled', 'the group name is readable from metadata');
+
+  const { status, calls } = runOriginBootstrap(t, { healthy: true });
+  t.equal(status, 0);
+  const assoc = 'aws ec2 associate-address --region eu-west-1 --allocation-id eipalloc-0123456789abcdef0 --instance-id i-0123456789abcdef0 --allow-reassociation';
+  const complete = `aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name spherecast-test-OriginAutoScalingGroup-1A2B3C4D5E6F --lifecycle-hook-name ${hooks[0].LifecycleHookName} --instance-id i-0123456789abcdef0 --lifecycle-action-result CONTINUE`;
+  const signal = `aws cloudformation signal-resource --region eu-west-1 --stack-name ${FAKE.stackName} --logical-resource-id OriginAutoScalingGroup --unique-id i-0123456789abcdef0 --status SUCCESS`;
+  t.same(calls, ['systemctl daemon-reload', 'systemctl enable --now spherecast-origin.service', assoc, complete, signal], 'start, wait for /healthz, take the address, then CONTINUE and signal');
+  const replacement = runOriginBootstrap(t, { healthy: true, signalFails: true });
+  t.equal(replacement.status, 0, 'a Spot replacement, which no stack operation waits for, still completes');
+  t.ok(replacement.calls.includes(complete));
+});
+
+t.test('origin readiness: a bootstrap whose origin never answers abandons its launch and never takes the address', async (t) => {
+  const { status, calls } = runOriginBootstrap(t, { healthy: false });
+  t.not(status, 0);
+  t.notOk(calls.some((c) => c.startsWith('aws ec2 associate-address')), 'the Elastic IP stays with the serving origin');
+  t.notOk(calls.some((c) => c.includes('signal-resource')), 'no success signal');
+  t.match(calls[calls.length - 1], /^aws autoscaling complete-lifecycle-action .* --lifecycle-action-result ABANDON$/, 'the launch is abandoned at once');
 });
 
 t.test('the edge leaves its target group at shutdown, not when the program restarts', async (t) => {
@@ -183,7 +223,9 @@ for (const role of Object.keys(ROLES) as Role[]) {
     const schema = schemas[0];
     const env = roleEnv(role);
     const known = new Set(Object.values(schema).map((s) => s.env));
-    t.same(Object.keys(env).filter((k) => !known.has(k) && !SDK_ENV.has(k)), [], `every ${role} setting the stack writes is one the program reads`);
-    t.doesNotThrow(() => loadConfig(schema, { env }), `the ${role} accepts every value`);
+    const pending = PENDING_SETTINGS[role] ?? new Set<string>();
+    t.same(Object.keys(env).filter((k) => !known.has(k) && !SDK_ENV.has(k) && !pending.has(k)), [], `every ${role} setting the stack writes is one the program reads`);
+    const readable = Object.fromEntries(Object.entries(env).filter(([k]) => known.has(k) || !pending.has(k)));
+    t.doesNotThrow(() => loadConfig(schema, { env: readable }), `the ${role} accepts every value`);
   });
 }

@@ -36,6 +36,15 @@ async function fakeImds(t: any) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state };
 }
 
+/** A media folder with a local ingress store and job queue, as the worker process opens them. */
+function localWorkplace(t: any, name: string) {
+  const media = tempDir(t, name);
+  const queueDir = join(media, 'queue');
+  const queue = new LocalJobQueue({ root: queueDir, log });
+  t.teardown(() => queue.close());
+  return { media, ingress: new LocalObjectStore({ root: join(media, 'ingress'), log }), queueDir, queue };
+}
+
 t.test('the monitor reports nothing while instance-action is 404, then the notice once', async (t) => {
   const imds = await fakeImds(t);
   const notices: unknown[] = [];
@@ -52,11 +61,7 @@ t.test('the monitor reports nothing while instance-action is 404, then the notic
 
 t.test('on a notice the worker stops taking jobs, kills ffmpeg, releases the message and exits 0', async (t) => {
   const imds = await fakeImds(t);
-  const media = tempDir(t, 'spot');
-  const ingress = new LocalObjectStore({ root: join(media, 'ingress'), log });
-  const queueDir = join(media, 'queue');
-  const queue = new LocalJobQueue({ root: queueDir, log });
-  t.teardown(() => queue.close());
+  const { media, ingress, queueDir, queue } = localWorkplace(t, 'spot');
   const clip = await makeClip(join(media, 'long.mp4'), { width: 640, height: 320, seconds: 12 });
   const w = startWorkerProcess(t, {
     MEDIA_DIR: media,
@@ -78,4 +83,21 @@ t.test('on a notice the worker stops taking jobs, kills ffmpeg, releases the mes
   t.same(readdirSync(join(queueDir, 'inflight')), []);
   t.equal(readdirSync(join(queueDir, 'ready')).length, 1, 'the message is visible again at once');
   t.ok(w.lines.some((l) => /Spot interruption notice/.test(l.msg)));
+});
+
+t.test('started while a Spot interruption is already scheduled, the worker takes no job and exits 0', async (t) => {
+  // systemd restarted it inside the two-minute notice, or it started on an instance already told to go.
+  const imds = await fakeImds(t);
+  imds.state.notice = true;
+  const { media, ingress, queueDir, queue } = localWorkplace(t, 'spot-pending');
+  const clip = await makeClip(join(media, 'short.mp4'), { width: 320, height: 160, seconds: 2 });
+  const info = await ingress.putFile('short.mp4', clip);
+  await queue.send(buildS3PutEvent({ bucket: ingress.bucket, key: 'short.mp4', size: info.size }));
+  const w = startWorkerProcess(t, { MEDIA_DIR: media, LADDER: SMALL_LADDER, RECEIVE_WAIT: '0', SPOT_MONITOR: 'on', IMDS_URL: imds.url, SPOT_POLL_INTERVAL: '100ms' });
+  t.equal(await w.exited, 0, 'a clean exit, which Restart=on-failure leaves stopped');
+  t.ok(w.lines.some((l) => /Spot interruption is already scheduled: taking no jobs/.test(l.msg)));
+  t.notOk(w.lines.some((l) => l.msg === 'job started'), 'no job was started');
+  const ready = readdirSync(join(queueDir, 'ready'));
+  t.equal(ready.length, 1, 'the message is still waiting');
+  t.match(ready[0], /\.0$/, 'and was never received: its receive count did not move toward the dead-letter queue');
 });

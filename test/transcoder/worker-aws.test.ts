@@ -1,18 +1,17 @@
 // The worker process against S3 and SQS protocol servers started here (s3rver, local-aws-sqs).
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createSqsServer } from 'local-aws-sqs';
 import { parse } from 'hls-parser';
 import { createLogger } from '../../src/shared/logger';
 import { S3ObjectStore } from '../../src/shared/object-store-s3';
 import { SqsJobQueue } from '../../src/shared/job-queue-sqs';
 import { buildS3PutEvent } from '../../src/shared/s3-event';
 import { startS3rver } from '../fixtures/s3rver-process';
+import { startSqsServer } from '../fixtures/sqs-server';
 import { makeClip, SMALL_LADDER, startWorkerProcess, tempDir, until } from './harness';
 
 const log = createLogger({ level: 'silent', name: 'test' });
@@ -23,12 +22,7 @@ t.test('S3 ingress/egress and an SQS queue: visibility extended, published with 
   t.teardown(() => rmSync(s3dir, { recursive: true, force: true }));
   const s3 = await startS3rver({ directory: s3dir, buckets: ['ingress', 'egress'] });
   t.teardown(() => s3.stop());
-  const sqsServer: Server = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
-  t.teardown(() => {
-    sqsServer.closeAllConnections();
-    return new Promise<void>((r) => sqsServer.close(() => r()));
-  });
-  const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as { port: number }).port}`;
+  const sqsEndpoint = await startSqsServer(t);
   const admin = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials });
   t.teardown(() => admin.destroy());
   const { QueueUrl } = await admin.send(new CreateQueueCommand({ QueueName: `transcode-${process.pid}` }));
