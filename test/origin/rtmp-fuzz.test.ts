@@ -148,6 +148,7 @@ t.test('fuzzed chunks, AMF commands, codec configs and FLV tags through the real
   const rssBefore = rss(pid);
   const started = Date.now();
   let cases = 0;
+  let published = 0;
   const counts: Record<string, number> = { chunks: 0, amf: 0, codec: 0, flv: 0 };
   const clients: RtmpTestClient[] = [];
 
@@ -174,6 +175,7 @@ t.test('fuzzed chunks, AMF commands, codec configs and FLV tags through the real
         if (needPublish) {
           const { streamId, status } = await client.startPublish(`fz${w}`);
           conn = { client, streamId, publishing: status?.code === 'NetStream.Publish.Start' };
+          if (conn.publishing) published++;
         } else {
           await client.connect();
           conn = { client, streamId: 1, publishing: false };
@@ -193,6 +195,7 @@ t.test('fuzzed chunks, AMF commands, codec configs and FLV tags through the real
   const elapsed = Date.now() - started;
   t.comment(`fuzz: ${cases} cases (${JSON.stringify(counts)}) in ${(elapsed / 1000).toFixed(1)} s, seed ${SEED}`);
   t.ok(cases >= 1000, `${cases} cases ran`);
+  t.ok(published > 10, `${published} fuzzing publishes were accepted, so codec and FLV cases reached the packager`);
 
   const health = await fetch(origin.url('/healthz'), { signal: AbortSignal.timeout(5000) });
   t.ok(health.ok, '/healthz answers after the fuzz run');
