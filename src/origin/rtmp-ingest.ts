@@ -110,6 +110,8 @@ export class RtmpIngest {
     }, this.opts.handshakeTimeoutMs);
     let inBytes = 0;
     let publish: Publish | undefined;
+    /** Set once a refusal was answered: nothing more is read from that encoder. */
+    let refused = false;
     /** Ends the connection's publish now (it left, said so, or is being replaced). */
     const endPublish = () => {
       const p = publish;
@@ -151,6 +153,7 @@ export class RtmpIngest {
             if (publish === p) publish = undefined;
             this.log.warn({ code: 'SC_ERR_PUBLISH_REFUSED', addr, app: req.app, stream: req.name, reason }, `publish refused: ${reason}`);
             if (socket.destroyed) return;
+            refused = true;
             conn.reject(code, reason);
             // Let the refusal reach the encoder (it shows "bad stream key", not a network error), then close.
             socket.end();
@@ -180,6 +183,7 @@ export class RtmpIngest {
     );
     socket.on('data', (data: Buffer) => {
       inBytes += data.length;
+      if (refused) return;
       try {
         conn.receive(data);
         if (conn.handshakeDone) clearTimeout(handshakeTimer);

@@ -139,8 +139,13 @@ t.test('refused publishers hear BadName or Rejected with the reason, never Publi
   second.close();
 });
 
-t.test('connections per address are capped', async (t) => {
-  const origin = await startOrigin(t, { RECORD: 'off', RTMP_MAX_CONNECTIONS_PER_IP: '3' });
+t.test('connections per address are capped; a handshake must complete in time', async (t) => {
+  const origin = await startOrigin(t, { RECORD: 'off', RTMP_MAX_CONNECTIONS_PER_IP: '3', RTMP_HANDSHAKE_TIMEOUT: '1' });
+  const slow = await RtmpTestClient.open(origin.rtmpPort, { handshake: false });
+  slow.sendRaw(Buffer.from([3, 0, 0, 0]));
+  await Promise.race([slow.closed, new Promise((r) => setTimeout(r, 10_000))]);
+  t.ok(slow.isClosed, 'a connection stuck in the handshake is closed');
+  t.match(origin.log(), /RTMP handshake not completed in time/);
   const open = await Promise.all([0, 1, 2].map(() => RtmpTestClient.open(origin.rtmpPort)));
   const fourth = await RtmpTestClient.open(origin.rtmpPort, { handshake: false });
   await Promise.race([fourth.closed, new Promise((r) => setTimeout(r, 5000))]);
