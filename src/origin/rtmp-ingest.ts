@@ -166,7 +166,8 @@ export class RtmpIngest {
         },
         media: (type, dts, body) => {
           const p = publish;
-          if (!p) return;
+          // Dropped mid-buffer: the rest of what was already read goes nowhere.
+          if (!p || socket.destroyed) return;
           if (p.state === 'live') {
             if (type !== 18) {
               const tooFast = p.rate.observe(dts, this.opts.clock.now(), body.length);
