@@ -233,14 +233,15 @@ export class RtmpIngest {
       try {
         const hookDenied = await this.opts.hooks.authorize({ app, name, addr });
         if (hookDenied) return refuse('NetStream.Publish.Rejected', hookDenied);
-        if (p.state !== 'authorizing' || socket.destroyed) return;
+        // Ended while authorizing (deleteStream or a new publish read in the same buffer): read on.
+        if (p.state !== 'authorizing' || socket.destroyed) return void socket.resume();
         // No reconnect grace: a publisher that leaves ends its stream now (ENDLIST), as nginx-rtmp does.
         const stream = await this.opts.streams.begin({ app, name, addr, inBytes, drop: () => socket.destroy() });
         p.stream = stream;
         if (p.state !== 'authorizing' || socket.destroyed) {
           // The encoder left or moved on while the packager started: end what was begun.
           this.track(this.opts.streams.end(stream));
-          return;
+          return void socket.resume();
         }
         p.state = 'live';
         conn.accept();
