@@ -165,11 +165,6 @@ export function decodeAmf0(buf: Buffer, limits: Amf0Limits = COMMAND_LIMITS): Am
   return out;
 }
 
-/** Pure: the first AMF0 value in `buf` only (e.g. the handler name of a data message). */
-export function decodeFirstAmf0(buf: Buffer, limits: Amf0Limits = COMMAND_LIMITS): Amf0Value {
-  return new Decoder(buf.subarray(0, limits.maxBytes), limits).value();
-}
-
 /** Pure: AMF0 encoding of replies. Plain objects become AMF0 objects, arrays strict arrays. */
 export function encodeAmf0(...values: Amf0Value[]): Buffer {
   const parts: Buffer[] = [];

@@ -19,8 +19,8 @@ export interface ChunkLimits {
   maxChunkSize: number;
 }
 
-export const MSG_SET_CHUNK_SIZE = 1;
-export const MSG_ABORT = 2;
+const MSG_SET_CHUNK_SIZE = 1;
+const MSG_ABORT = 2;
 const HEADER_SIZE = [11, 7, 3, 0];
 const DEFAULT_CHUNK_SIZE = 128;
 
@@ -66,10 +66,6 @@ export class ChunkReader {
   /** Raises (or lowers) the message size limit, e.g. once a publish is authorized. */
   setMaxMessageSize(bytes: number): void {
     this.limits.maxMessageSize = bytes;
-  }
-
-  get inChunkSize(): number {
-    return this.chunkSize;
   }
 
   push(data: Buffer, onMessage: (m: RtmpMessage) => void): void {
