@@ -1,6 +1,6 @@
 import { awsCallLogSetting } from '../shared/aws-call-log';
 import { setting } from '../shared/config/config';
-import { bool, integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
+import { bool, decimal, integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
 
 /** Every origin setting: default, environment variable, help line. RTMP_PORT, HTTP_PORT, MEDIA_DIR, HLS_FRAGMENT and HLS_PLAYLIST_LENGTH are a contract. */
 export const originSchema = {
@@ -22,6 +22,12 @@ export const originSchema = {
   controlToken: setting('CONTROL_TOKEN', '', string, 'bearer token for /control; /control is off while unset', { secret: true }),
   rtmpIdleTimeout: setting('RTMP_IDLE_TIMEOUT', 30, seconds({ min: 1 }), 'close RTMP connections that send nothing for this long'),
   maxStreams: setting('MAX_STREAMS', 64, integer({ min: 1 }), 'most concurrent publishers'),
+  rtmpMaxMessage: setting('RTMP_MAX_MESSAGE', 8 * 1024 * 1024, size({ min: 64 * 1024 }), 'largest RTMP message (one video frame) of an accepted publish; larger closes the connection (before a publish is accepted the limit is 64K)'),
+  rtmpMaxConnectionsPerIp: setting('RTMP_MAX_CONNECTIONS_PER_IP', 10, integer({ min: 1 }), 'most RTMP connections from one address at a time'),
+  rtmpHandshakeTimeout: setting('RTMP_HANDSHAKE_TIMEOUT', 10, seconds({ min: 0.1, max: 600 }), 'close RTMP connections that have not completed the handshake in this time'),
+  ingestMaxSpeed: setting('INGEST_MAX_SPEED', 4, decimal({ min: 1 }), 'drop a publisher whose media time runs faster than this many times real time (beyond INGEST_BURST)'),
+  ingestMaxRate: setting('INGEST_MAX_RATE', 16 * 1024 * 1024, size({ min: 64 * 1024 }), 'drop a publisher that sends more than this many bytes per second (beyond INGEST_BURST)'),
+  ingestBurst: setting('INGEST_BURST', 5, seconds({ min: 0, max: 600 }), 'seconds a publisher may run ahead of INGEST_MAX_SPEED and INGEST_MAX_RATE (encoder buffers after a network stall)'),
   record: setting('RECORD', 'all' as 'all' | 'off', oneOf(['all', 'off'] as const), 'record every stream under MEDIA_DIR/rec and upload each part to INGRESS'),
   recordMaxSize: setting('RECORD_MAX_SIZE', 128000 * 1024, size({ min: 64 * 1024 }), 'recording rollover size (a new part starts at the next keyframe)'),
   recordDoneExec: setting('RECORD_DONE_EXEC', '', string, 'shell command run after each part is uploaded, as `sh -c CMD sh <mp4 path> <basename>` (exec_record_done)'),

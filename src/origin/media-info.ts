@@ -1,10 +1,10 @@
-import { parseH264Sps } from 'node-media-server/src/protocol/sps_info.js';
-
 /**
  * What a live stream carries, read from its FLV tags as they pass: codecs (RFC 6381 strings for
  * the master playlist), resolution from the SPS, frame rate and bitrate measured from the packets.
  */
 import { FLV_AUDIO, FLV_VIDEO } from './flv-writer';
+import { parseAvcConfig } from './codec/avc-config';
+import { parseAacConfig } from './codec/aac-config';
 
 const FLV_SCRIPT = 18;
 
@@ -24,8 +24,6 @@ export type TagKind = 'video-config' | 'video-key' | 'video' | 'audio-config' | 
 
 const SOUND_FORMATS: Record<number, string> = { 0: 'PCM', 1: 'ADPCM', 2: 'MP3', 3: 'PCM-LE', 4: 'Nellymoser', 5: 'Nellymoser', 6: 'Nellymoser', 7: 'G.711 A-law', 8: 'G.711 mu-law', 11: 'Speex', 14: 'MP3 8kHz' };
 const VIDEO_CODECS: Record<number, string> = { 2: 'Sorenson H.263', 3: 'Screen video', 4: 'VP6', 5: 'VP6 alpha', 6: 'Screen video 2', 12: 'HEVC' };
-const SAMPLE_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
-const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
 /** Pure: classifies an FLV tag body. */
 export function classifyTag(type: number, body: Buffer): { kind: TagKind; codec?: string } {
@@ -46,24 +44,6 @@ export function classifyTag(type: number, body: Buffer): { kind: TagKind; codec?
   return { kind: 'ignored' };
 }
 
-/** Pure: AVCDecoderConfigurationRecord (after the 5-byte FLV video header) to codec and size. */
-export function parseAvcConfig(record: Buffer): VideoInfo | undefined {
-  if (record.length < 8 || record[0] !== 1) return undefined;
-  const spsLen = record.readUInt16BE(6);
-  const sps = record.subarray(8, 8 + spsLen);
-  const dims = sps.length === spsLen ? parseH264Sps(sps) : null;
-  return { codec: `avc1.${hex2(record[1])}${hex2(record[2])}${hex2(record[3])}`, width: dims?.width ?? 0, height: dims?.height ?? 0 };
-}
-
-/** Pure: AAC AudioSpecificConfig (after the 2-byte FLV audio header) to codec, rate and channels. */
-export function parseAacConfig(asc: Buffer): AudioInfo | undefined {
-  if (asc.length < 2) return undefined;
-  const objectType = asc[0] >> 3;
-  const rateIndex = ((asc[0] & 0x07) << 1) | (asc[1] >> 7);
-  const channels = (asc[1] >> 3) & 0x0f;
-  return { codec: `mp4a.40.${objectType}`, sampleRate: SAMPLE_RATES[rateIndex] ?? 0, channels };
-}
-
 /** Running measurements of one publish. */
 export class MediaInfo {
   video?: VideoInfo;
@@ -76,7 +56,10 @@ export class MediaInfo {
   private firstDts = -1;
   private lastDts = -1;
 
-  /** Returns the tag's kind so the caller can act on it without classifying twice. */
+  /**
+   * Returns the tag's kind so the caller can act on it without classifying twice. A codec
+   * configuration that fails validation throws SC_ERR_CODEC_CONFIG: the publish cannot be packaged.
+   */
   observe(type: number, dts: number, body: Buffer): TagKind {
     const { kind, codec } = classifyTag(type, body);
     this.bytes += body.length;
@@ -86,10 +69,16 @@ export class MediaInfo {
     }
     switch (kind) {
       case 'video-config':
-        this.video = parseAvcConfig(body.subarray(5)) ?? this.video;
+        {
+          const avc = parseAvcConfig(body.subarray(5));
+          this.video = { codec: avc.codec, width: avc.width, height: avc.height };
+        }
         break;
       case 'audio-config':
-        this.audio = parseAacConfig(body.subarray(2)) ?? this.audio;
+        {
+          const aac = parseAacConfig(body.subarray(2));
+          this.audio = { codec: aac.codec, sampleRate: aac.sampleRate, channels: aac.channels };
+        }
         break;
       case 'video-key':
       case 'video':

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { classifyTag, MediaInfo, parseAacConfig } from '../../src/origin/media-info';
+import { classifyTag, MediaInfo } from '../../src/origin/media-info';
+import { avcRecord, avcSequenceHeader, baselineSps, hostileSps } from '../fixtures/h264-bits';
 
 t.test('tags are classified by codec and packet type', async (t) => {
   t.equal(classifyTag(9, Buffer.from([0x17, 0, 0, 0, 0])).kind, 'video-config');
@@ -13,10 +14,14 @@ t.test('tags are classified by codec and packet type', async (t) => {
   t.equal(classifyTag(9, Buffer.from([0x17])).kind, 'ignored', 'truncated tags are ignored, not thrown on');
 });
 
-t.test('AAC config gives the codec string, rate and channels', async (t) => {
-  t.same(parseAacConfig(Buffer.from([0x11, 0x90])), { codec: 'mp4a.40.2', sampleRate: 48000, channels: 2 });
-  t.same(parseAacConfig(Buffer.from([0x12, 0x08])), { codec: 'mp4a.40.2', sampleRate: 44100, channels: 1 });
-  t.equal(parseAacConfig(Buffer.from([0x11])), undefined);
+t.test('codec configurations set the stream info; an invalid one throws', async (t) => {
+  const info = new MediaInfo();
+  info.observe(9, 0, avcSequenceHeader(avcRecord(baselineSps(80, 45))));
+  info.observe(8, 0, Buffer.from([0xaf, 0, 0x11, 0x90]));
+  t.same(info.video, { codec: 'avc1.42001f', width: 1280, height: 720 });
+  t.same(info.audio, { codec: 'mp4a.40.2', sampleRate: 48000, channels: 2 });
+  t.throws(() => info.observe(9, 0, avcSequenceHeader(avcRecord(hostileSps()))), { code: 'SC_ERR_CODEC_CONFIG' });
+  t.throws(() => info.observe(8, 0, Buffer.from([0xaf, 0, 0x11])), { code: 'SC_ERR_CODEC_CONFIG' });
 });
 
 t.test('frame rate and bitrate are measured from timestamps', async (t) => {
