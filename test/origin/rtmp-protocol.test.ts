@@ -221,6 +221,12 @@ t.test('connection: Publish.Start only after accept; refusals get BadName/Reject
   t.notOk(refused.replies().some((r) => (r.args[2] as { code?: string })?.code === 'NetStream.Publish.Start'));
 });
 
+t.test('connection: a query in the server URL (the app) joins the stream name\'s', async (t) => {
+  const { rec, feed } = connection();
+  feed(cmd('connect', 1, { app: 'live?key=app-key&exp=5' }), cmd('createStream', 2, null), { ...cmd('publish', 3, null, 'cam?exp=9', 'live'), streamId: 1 });
+  t.same(rec.publishes, [{ app: 'live', name: 'cam', query: { key: 'app-key', exp: '9' }, streamId: 1 }], "the stream name's own parameters win");
+});
+
 t.test('connection: a second publish, FCUnpublish and deleteStream end the publish now', async (t) => {
   const { conn, rec, feed } = connection();
   feed(cmd('connect', 1, { app: 'live' }), cmd('createStream', 2, null), { ...cmd('publish', 3, null, 'one', 'live'), streamId: 1 });

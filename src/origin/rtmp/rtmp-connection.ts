@@ -80,6 +80,7 @@ export class RtmpConnection {
   private handshake?: ServerHandshake = new ServerHandshake();
   private readonly reader: ChunkReader;
   private app?: string;
+  private appQuery: PublishQuery = {};
   private nextStreamId = 1;
   private readonly streamIds = new Set<number>();
   private publishing?: { streamId: number; name: string; state: 'authorizing' | 'live' };
@@ -222,8 +223,11 @@ export class RtmpConnection {
   private connect(tid: number, cmdObj: Amf0Value): void {
     if (this.app !== undefined) violation('second connect on one connection');
     const obj = (cmdObj && typeof cmdObj === 'object' && !Array.isArray(cmdObj) && !(cmdObj instanceof Date) ? cmdObj : {}) as Amf0Object;
-    const app = typeof obj.app === 'string' ? obj.app.replace(/\/+$/, '') : '';
-    this.app = app;
+    // Some encoders put the query (e.g. a key) in the server URL, and so in the app: it joins the stream's.
+    const raw = typeof obj.app === 'string' ? obj.app : '';
+    const q = raw.indexOf('?');
+    this.app = (q < 0 ? raw : raw.slice(0, q)).replace(/\/+$/, '');
+    this.appQuery = q < 0 ? {} : parseQuery(raw.slice(q + 1));
     const ack = Buffer.alloc(4);
     ack.writeUInt32BE(WINDOW_ACK_SIZE);
     this.sendControl(MSG.WINDOW_ACK_SIZE, ack);
@@ -257,7 +261,7 @@ export class RtmpConnection {
     const full = typeof target === 'string' ? target : '';
     const q = full.indexOf('?');
     const name = q < 0 ? full : full.slice(0, q);
-    const query = q < 0 ? {} : parseQuery(full.slice(q + 1));
+    const query = { ...this.appQuery, ...(q < 0 ? {} : parseQuery(full.slice(q + 1))) };
     this.publishing = { streamId, name, state: 'authorizing' };
     this.events.publish({ app: this.app!, name, query, streamId });
   }
