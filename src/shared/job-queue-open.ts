@@ -14,6 +14,8 @@ export interface OpenJobQueueOptions {
   /** An SQS-compatible server; defaults to the queue URL's origin for non-AWS hosts. */
   readonly sqsEndpoint?: string;
   readonly region?: string;
+  /** SQS only: where deadLetter() sends (default: from the queue's RedrivePolicy). */
+  readonly deadLetterQueueUrl?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export function openJobQueue(url: string, opts: OpenJobQueueOptions): JobQueue {
       throw bad('is not a valid URL');
     }
     if (parsed.pathname.split('/').filter(Boolean).length < 1) throw bad('names no queue');
-    return new SqsJobQueue({ queueUrl: url, log: opts.log, endpoint: opts.sqsEndpoint, region: opts.region });
+    return new SqsJobQueue({ queueUrl: url, log: opts.log, endpoint: opts.sqsEndpoint, region: opts.region, deadLetterQueueUrl: opts.deadLetterQueueUrl });
   }
   return new LocalJobQueue({ root: localFolderOf(url, bad), log: opts.log, clock: opts.clock, maxReceiveCount: opts.maxReceiveCount });
 }
