@@ -95,11 +95,13 @@ export async function probe(path: string, opts: ProbeOptions): Promise<MediaInfo
   const label = opts.label ?? path;
   const args = ['-v', 'error', ...safeInputArgs(opts.container, opts.maxPixels), '-show_streams', '-show_format', '-of', 'json', fileUrl(path)];
   const r = await runBoundedChild(opts.ffprobePath, args, { label: `probe of ${label}`, timeoutMs: opts.timeoutMs, signal: opts.signal, maxOutputBytes: MAX_PROBE_OUTPUT });
-  if (r.code !== 0) {
-    const why = reasonOf(r.stderr);
-    if (/exceeds specified max pixel count/.test(r.stderr)) throw new SpherecastError('SC_ERR_MEDIA_REFUSED', [label, `frame size over the cap: ${why}`]);
-    throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ${why}`]);
+  // The decoder refuses a frame over -max_pixels before allocating it; ffprobe may still exit 0
+  // (reporting the stream as 0x0), so its complaint is what tells.
+  const huge = /Picture size (\d+)x(\d+) exceeds specified max pixel count (\d+)/.exec(r.stderr);
+  if (huge) {
+    throw new SpherecastError('SC_ERR_MEDIA_REFUSED', [label, `frame size ${huge[1]}x${huge[2]} is over ${huge[3]} pixels (MAX_SOURCE_WIDTH x MAX_SOURCE_HEIGHT)`]);
   }
+  if (r.code !== 0) throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ${reasonOf(r.stderr)}`]);
   let data: FfprobeData;
   try {
     data = JSON.parse(r.stdout) as FfprobeData;

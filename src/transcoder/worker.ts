@@ -204,7 +204,7 @@ export class TranscodeWorker {
         metrics?.job('released');
       } else if (isPermanentFailure(err) && current) {
         const reason = (err as Error).message;
-        log.error({ err, code, done, of: work.length }, `job failed for good: ${reason}; dead-lettered at once`);
+        log.error({ err, code, key: this.relativeKey(current), done, of: work.length }, `job failed for good: ${reason}; dead-lettered at once`);
         metrics?.job('failed');
         await this.notify(
           failedNotice({ asset: this.assetOf(current), source: { bucket: current.bucket, key: current.key }, code, reason, time: new Date() }),
@@ -214,7 +214,7 @@ export class TranscodeWorker {
         );
       } else {
         log.error(
-          { err, code, done, of: work.length },
+          { err, code, key: current && this.relativeKey(current), done, of: work.length },
           `job failed: ${(err as Error).message}; message left on the queue (back after the visibility timeout, dead-lettered after the queue's maxReceiveCount)`,
         );
         metrics?.job('failed');
@@ -233,8 +233,12 @@ export class TranscodeWorker {
     return undefined;
   }
 
+  private relativeKey(obj: S3EventObject): string {
+    return obj.key.slice(this.ingressPrefix.length);
+  }
+
   private assetOf(obj: S3EventObject): string {
-    return assetName(obj.key.slice(this.ingressPrefix.length));
+    return assetName(this.relativeKey(obj));
   }
 
   /** Never throws; close() cuts its retries short. */
@@ -247,7 +251,7 @@ export class TranscodeWorker {
   }
 
   private async process(obj: S3EventObject, active: Active, parent: Logger, receivedAt: number): Promise<void> {
-    const key = obj.key.slice(this.ingressPrefix.length);
+    const key = this.relativeKey(obj);
     const name = assetName(key);
     const log = parent.child({ key, asset: name });
     const stopped = (): SpherecastError => new SpherecastError('SC_ERR_TRANSCODE', [key, 'stopped']);
