@@ -151,6 +151,7 @@ t.test('a live playlist as live.mp4 no longer holds the worker: the job behind i
   t.same(await pgrep(r.media), [], 'no ffprobe or ffmpeg left (pgrep -f MEDIA_DIR)');
   t.equal(readdirSync(join(r.queueDir, 'ready')).length, 1, 'the stopped job went back to the queue');
   t.equal((await r.queue.deadLetters()).length, 1, 'the live playlist is dead-lettered');
+  t.equal(r.notices()[0]?.status, 'failed', 'and announced');
 });
 
 t.test('a job over its time limit (max(JOB_TIMEOUT_MIN, JOB_TIMEOUT_FACTOR x duration)) is killed, dead-lettered at once and announced', async (t) => {
@@ -162,8 +163,8 @@ t.test('a job over its time limit (max(JOB_TIMEOUT_MIN, JOB_TIMEOUT_FACTOR x dur
   const failed = await failedFor(r.w, 'long.mp4');
   t.equal(failed.code, 'SC_ERR_TIME_LIMIT');
   t.match(failed.msg, /transcode of long\.mp4 exceeded its time limit of 1 s/);
+  await until(async () => (await r.queue.deadLetters()).length === 1, 'dead-lettered');
   const dead = await r.queue.deadLetters();
-  t.equal(dead.length, 1);
   t.equal(dead[0].receiveCount, 1);
   t.match(dead[0].reason, /^SC_ERR_TIME_LIMIT: /);
   await until(async () => (await pgrep(`${r.media}/transcoder-scratch`)).length === 0, 'ffmpeg gone');
