@@ -1,5 +1,5 @@
 // The worker process against S3 and SQS protocol servers started here (s3rver, local-aws-sqs).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,8 @@ import { makeClip, SMALL_LADDER, startRecorder, startWorkerProcess, tempDir, unt
 const log = createLogger({ level: 'silent', name: 'test' });
 const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
-t.test('S3 ingress/egress and an SQS queue: visibility extended, published with headers, message deleted after', async (t) => {
+/** s3rver with the ingress and egress buckets and local-aws-sqs, each stopped at teardown. */
+async function servers(t: Test) {
   const s3dir = mkdtempSync(join(tmpdir(), 'sc-tx-s3rver-'));
   t.teardown(() => rmSync(s3dir, { recursive: true, force: true }));
   const s3 = await startS3rver({ directory: s3dir, buckets: ['ingress', 'egress'] });
@@ -31,6 +32,19 @@ t.test('S3 ingress/egress and an SQS queue: visibility extended, published with 
   const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as { port: number }).port}`;
   const admin = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials });
   t.teardown(() => admin.destroy());
+  // What the worker process needs to reach both.
+  const env = {
+    S3_ENDPOINT: s3.endpoint,
+    SQS_ENDPOINT: sqsEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  };
+  return { s3, sqsEndpoint, admin, env };
+}
+
+t.test('S3 ingress/egress and an SQS queue: visibility extended, published with headers, message deleted after', async (t) => {
+  const { s3, sqsEndpoint, admin, env } = await servers(t);
   const { QueueUrl } = await admin.send(new CreateQueueCommand({ QueueName: `transcode-${process.pid}` }));
 
   const media = tempDir(t, 'aws');
@@ -55,11 +69,7 @@ t.test('S3 ingress/egress and an SQS queue: visibility extended, published with 
     INGRESS: 's3://ingress/recordings',
     EGRESS: 's3://egress',
     QUEUE: QueueUrl!,
-    S3_ENDPOINT: s3.endpoint,
-    SQS_ENDPOINT: sqsEndpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...env,
   });
   const done = await w.waitFor((l) => l.msg === 'job done', 'job done');
   t.equal(done.key, 'stage-1.mp4', 'the ingress prefix was taken off the event key');
@@ -92,19 +102,7 @@ t.test('S3 ingress/egress and an SQS queue: visibility extended, published with 
 });
 
 t.test('SQS: a job that fails for good goes to the RedrivePolicy\'s dead-letter queue at once with its reason; with the store down, jobs are retried', async (t) => {
-  const s3dir = mkdtempSync(join(tmpdir(), 'sc-tx-s3rver-'));
-  t.teardown(() => rmSync(s3dir, { recursive: true, force: true }));
-  const s3 = await startS3rver({ directory: s3dir, buckets: ['ingress', 'egress'] });
-  let s3Running = true;
-  t.teardown(() => (s3Running ? s3.stop() : undefined));
-  const sqsServer: Server = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
-  t.teardown(() => {
-    sqsServer.closeAllConnections();
-    return new Promise<void>((r) => sqsServer.close(() => r()));
-  });
-  const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as { port: number }).port}`;
-  const admin = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials });
-  t.teardown(() => admin.destroy());
+  const { s3, sqsEndpoint, admin, env } = await servers(t);
   const dlq = await admin.send(new CreateQueueCommand({ QueueName: `transcode-dlq-${process.pid}` }));
   const dlqArn = (await admin.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   const { QueueUrl } = await admin.send(
@@ -129,13 +127,10 @@ t.test('SQS: a job that fails for good goes to the RedrivePolicy\'s dead-letter 
     INGRESS: 's3://ingress',
     EGRESS: 's3://egress',
     QUEUE: QueueUrl!,
-    S3_ENDPOINT: s3.endpoint,
-    SQS_ENDPOINT: sqsEndpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...env,
   });
   const failed = await w.waitFor((l) => /^job failed for good/.test(l.msg), 'failed for good');
+  const deadMessages: Array<{ Body?: string; MessageAttributes?: Record<string, { StringValue?: string }> }> = [];
   t.equal(failed.code, 'SC_ERR_MEDIA_REFUSED');
   const dead = await until(async () => {
     const got = await admin.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }));
@@ -152,15 +147,12 @@ t.test('SQS: a job that fails for good goes to the RedrivePolicy\'s dead-letter 
 
   // The store goes down: not the source's fault, so the job stays on the queue and comes back.
   await s3.stop();
-  s3Running = false;
   await queue.send(buildS3PutEvent({ bucket: 'ingress', key: 'later.mp4', size: 1000 }));
   const again = await w.waitFor((l) => /^job failed: /.test(l.msg) && l.key === 'later.mp4' && l.receiveCount === 2, 'received again', 90_000);
   t.equal(again.code, 'SC_ERR_STORE');
   t.equal(w.lines.filter((l) => /^job failed for good/.test(l.msg)).length, 1, 'only the text file failed for good');
   t.equal(await w.stop(), 0);
 });
-
-const deadMessages: Array<{ Body?: string; MessageAttributes?: Record<string, { StringValue?: string }> }> = [];
 
 const SNS_PUBLISH_OK =
   '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>94f20ce6-13c5-43a0-9a9e-ca52d816e90b</MessageId></PublishResult><ResponseMetadata><RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId></ResponseMetadata></PublishResponse>';
