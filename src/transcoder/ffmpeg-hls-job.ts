@@ -14,7 +14,7 @@ import { fileUrl } from './safe-input';
  */
 export interface HlsJobOptions {
   readonly input: string;
-  /** Input options that pin the demuxer and protocols (see probe.ts safeInputArgs). */
+  /** Input options that pin the demuxer and protocols (safe-input.ts). */
   readonly inputArgs?: readonly string[];
   readonly outDir: string;
   readonly plan: RenditionPlan;

@@ -24,10 +24,6 @@ export class Notifiers {
     this.log = log.child({ component: 'notifier' });
   }
 
-  get enabled(): boolean {
-    return this.notifiers.length > 0;
-  }
-
   async send(notice: CompletionNotice, signal?: AbortSignal): Promise<void> {
     await Promise.all(
       this.notifiers.map((n) =>

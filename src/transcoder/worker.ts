@@ -6,7 +6,7 @@ import type { JobQueue, QueueMessage } from '../shared/job-queue';
 import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { parseS3Event, type S3Event, type S3EventObject } from '../shared/s3-event';
-import { failedNotice, succeededNotice } from './completion-notice';
+import { failedNotice, succeededNotice, type CompletionNotice } from './completion-notice';
 import type { Notifiers } from './notifier';
 import { isPermanentFailure } from './permanent-failure';
 import { publishAsset } from './publisher';
@@ -242,7 +242,7 @@ export class TranscodeWorker {
   }
 
   /** Never throws; close() cuts its retries short. */
-  private async notify(notice: Parameters<Notifiers['send']>[0]): Promise<void> {
+  private async notify(notice: CompletionNotice): Promise<void> {
     await this.opts.notifiers?.send(notice, this.stopping.signal);
   }
 
