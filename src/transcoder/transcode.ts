@@ -67,6 +67,7 @@ export class TranscodeJob {
   private ffmpeg: RunningHlsJob | undefined;
   private stopped = false;
   private timedOut = false;
+  /** Stops the ffprobe runs (source probe, rendition measurements). */
   private readonly probeAbort = new AbortController();
 
   constructor(private readonly opts: TranscodeOptions) {}
@@ -140,6 +141,7 @@ export class TranscodeJob {
       this.timedOut = true;
       o.log.warn({ timeLimitSeconds: limitSeconds }, 'job over its time limit: ffmpeg killed');
       this.ffmpeg?.kill();
+      this.probeAbort.abort();
       // setTimeout's own ceiling is about 24.8 days.
     }, Math.min(limitSeconds * 1000, MAX_TIMER_MS));
     let renditions: MeasuredRendition[];
@@ -153,7 +155,9 @@ export class TranscodeJob {
       if (this.timedOut) throw new Error('timed out');
       const names = [...plan.video.map((r) => r.name), plan.audio.name];
       renditions = await Promise.all(
-        names.map((name) => measureRendition({ playlistPath: renditionPlaylist(o.outDir, name), name, ffprobePath: o.ffprobePath })),
+        names.map((name) =>
+          measureRendition({ playlistPath: renditionPlaylist(o.outDir, name), name, ffprobePath: o.ffprobePath, signal: this.probeAbort.signal }),
+        ),
       );
     } catch (err) {
       if (this.timedOut && !this.stopped) throw new SpherecastError('SC_ERR_TIME_LIMIT', [`transcode of ${label}`, String(limitSeconds)]);
