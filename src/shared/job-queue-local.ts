@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
-import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock, type Clock } from './clock';
 import { SpherecastError } from './errors';
-import type { JobQueue, QueueMessage, ReceiveOptions } from './job-queue';
+import { MAX_DEAD_LETTER_REASON, type JobQueue, type QueueMessage, type ReceiveOptions } from './job-queue';
 import type { Logger } from './logger';
 
 /** SQS's limit; the same here so a message that works locally works on AWS. */
@@ -43,6 +43,7 @@ interface Inflight extends Ready {
  *   ready/<id>.<receives>                           visible
  *   inflight/<id>.<receives>.<token>.<deadline ms>  received; invisible until the deadline
  *   dead/<id>.<receives>                            dead-lettered
+ *   dead/<id>.<receives>.reason                     why, when dead-lettered by deadLetter()
  *
  * Receiving renames ready/x to a fresh inflight name (one claimant wins; the others get ENOENT and
  * move on); redelivery after the deadline (consumer too slow or crashed) renames it back; extend
@@ -169,18 +170,46 @@ export class LocalJobQueue implements JobQueue {
     );
   }
 
+  async deadLetter(msg: QueueMessage, reason: string): Promise<void> {
+    const found = await this.findInflight(msg.receiptHandle);
+    if (!found) {
+      this.log.warn({ id: msg.id }, 'dead-letter with a stale receipt handle: not moved (it was or will be redelivered)');
+      return;
+    }
+    // The reason first (written whole, then renamed in), so a dead letter never lacks it.
+    const reasonFile = join(this.dirs.dead, `${readyName(found)}.reason`);
+    const tmp = join(this.dirs.tmp, `${found.id}.reason`);
+    try {
+      await writeFile(tmp, reason.slice(0, MAX_DEAD_LETTER_REASON));
+      await rename(tmp, reasonFile);
+      if (!(await this.moveInflight(found, this.dirs.dead))) {
+        await unlink(reasonFile).catch(() => undefined);
+        this.log.warn({ id: msg.id }, 'dead-letter: the message was redelivered meanwhile; not moved');
+        return;
+      }
+      await fsyncDir(this.dirs.dead);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw queueError(this.location, `dead-letter ${msg.id}`, err);
+    }
+    this.log.warn({ id: msg.id, receiveCount: found.count, reason }, 'message dead-lettered');
+  }
+
   async close(): Promise<void> {
     this.closing.abort();
   }
 
-  /** Bodies of dead-lettered messages, oldest first (for operators and tests). */
-  async deadLetters(): Promise<Array<{ id: string; receiveCount: number; body: string }>> {
+  /** Dead-lettered messages with the reason when one was given, oldest first (for operators and tests). */
+  async deadLetters(): Promise<Array<{ id: string; receiveCount: number; body: string; reason?: string }>> {
     const out = [];
-    for (const name of (await readdir(this.dirs.dead)).sort()) {
+    const names = await readdir(this.dirs.dead);
+    const reasons = new Set(names.filter((n) => n.endsWith('.reason')));
+    for (const name of names.sort()) {
       const r = parseReady(name);
       if (!r) continue;
       const content = await readMessageFile(join(this.dirs.dead, name));
-      out.push({ id: r.id, receiveCount: r.count, body: typeof content === 'object' ? content.body : '' });
+      const reason = reasons.has(`${name}.reason`) ? await readFile(join(this.dirs.dead, `${name}.reason`), 'utf8').catch(() => undefined) : undefined;
+      out.push({ id: r.id, receiveCount: r.count, body: typeof content === 'object' ? content.body : '', ...(reason !== undefined ? { reason } : {}) });
     }
     return out;
   }

@@ -16,6 +16,8 @@ export interface OpenJobQueueOptions {
   readonly region?: string;
   /** AWS_CALL_LOG: record every SQS call in this file. */
   readonly callLog?: string;
+  /** SQS only: where deadLetter() sends (default: from the queue's RedrivePolicy). */
+  readonly deadLetterQueueUrl?: string;
 }
 
 /**
@@ -37,7 +39,7 @@ export function openJobQueue(url: string, opts: OpenJobQueueOptions): JobQueue {
       throw bad('is not a valid URL');
     }
     if (parsed.pathname.split('/').filter(Boolean).length < 1) throw bad('names no queue');
-    return new SqsJobQueue({ queueUrl: url, log: opts.log, endpoint: opts.sqsEndpoint, region: opts.region, callLog: opts.callLog });
+    return new SqsJobQueue({ queueUrl: url, log: opts.log, endpoint: opts.sqsEndpoint, region: opts.region, callLog: opts.callLog, deadLetterQueueUrl: opts.deadLetterQueueUrl });
   }
   return new LocalJobQueue({ root: localFolderOf(url, bad), log: opts.log, clock: opts.clock, maxReceiveCount: opts.maxReceiveCount });
 }

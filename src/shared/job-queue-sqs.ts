@@ -1,6 +1,8 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SQSClient,
   SendMessageCommand,
@@ -9,7 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { recordAwsCalls } from './aws-call-log';
 import { SpherecastError } from './errors';
-import type { JobQueue, QueueMessage, ReceiveOptions } from './job-queue';
+import { MAX_DEAD_LETTER_REASON, type JobQueue, type QueueMessage, type ReceiveOptions } from './job-queue';
 import type { Logger } from './logger';
 
 /** SQS's cap on WaitTimeSeconds. */
@@ -28,6 +30,14 @@ export interface SqsJobQueueOptions {
   readonly maxAttempts?: number;
   /** AWS_CALL_LOG: append one JSON line per SQS call to this file (see aws-call-log.ts). */
   readonly callLog?: string;
+  /** Where deadLetter() sends; default: the queue's RedrivePolicy deadLetterTargetArn. */
+  readonly deadLetterQueueUrl?: string;
+}
+
+/** The queue name and account of an SQS ARN (`arn:aws:sqs:eu-west-1:123456789012:jobs-dlq`). Pure. */
+export function parseSqsArn(arn: string): { account: string; name: string } | undefined {
+  const m = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:(\d{12}|[^:]+):([A-Za-z0-9_-]{1,80}(?:\.fifo)?)$/.exec(arn);
+  return m ? { account: m[1], name: m[2] } : undefined;
 }
 
 /**
@@ -37,6 +47,11 @@ export interface SqsJobQueueOptions {
  * Dead-lettering is SQS's own: the queue's RedrivePolicy (deploy/ sets `maxReceiveCount` and the
  * dead-letter queue ARN) moves a message once it has been received that many times. This class
  * does not count receives itself; `receiveCount` is SQS's ApproximateReceiveCount.
+ *
+ * deadLetter() does at once what the redrive policy would do later: SendMessage of the body to the
+ * dead-letter queue (with the reason as the `SpherecastReason` message attribute), then
+ * DeleteMessage. The dead-letter queue's URL is the `deadLetterQueueUrl` option or, looked up once,
+ * GetQueueAttributes(RedrivePolicy) then GetQueueUrl of its deadLetterTargetArn.
  */
 export class SqsJobQueue implements JobQueue {
   readonly location: string;
@@ -44,6 +59,7 @@ export class SqsJobQueue implements JobQueue {
   private readonly client: SQSClient;
   private readonly log: Logger;
   private readonly closing = new AbortController();
+  private deadLetterUrl: Promise<string> | undefined;
 
   constructor(opts: SqsJobQueueOptions) {
     let url: URL;
@@ -56,6 +72,7 @@ export class SqsJobQueue implements JobQueue {
       throw new SpherecastError('SC_ERR_CONFIG', ['SQS queue URL must not carry credentials; use the AWS credential chain']);
     }
     this.queueUrl = opts.queueUrl;
+    if (opts.deadLetterQueueUrl) this.deadLetterUrl = Promise.resolve(opts.deadLetterQueueUrl);
     this.location = `${url.origin}${url.pathname}`;
     this.log = opts.log.child({ component: 'job-queue-sqs', location: this.location });
     const awsRegion = /^sqs[.-]([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(url.hostname)?.[1];
@@ -140,6 +157,66 @@ export class SqsJobQueue implements JobQueue {
       await this.client.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: msg.receiptHandle }));
     } catch (err) {
       throw this.fail(`delete ${msg.id}`, err);
+    }
+  }
+
+  async deadLetter(msg: QueueMessage, reason: string): Promise<void> {
+    const dlq = await this.deadLetterQueue();
+    try {
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: dlq,
+          MessageBody: msg.body,
+          MessageAttributes: {
+            SpherecastReason: { DataType: 'String', StringValue: reason.slice(0, MAX_DEAD_LETTER_REASON) || 'unknown' },
+            SpherecastSourceQueue: { DataType: 'String', StringValue: this.location },
+          },
+        }),
+      );
+    } catch (err) {
+      throw this.fail(`dead-letter ${msg.id} to ${dlq}`, err);
+    }
+    // A failed delete leaves a copy on the main queue: redelivered, failed again, dead-lettered
+    // again. A duplicate dead letter is better than a lost one.
+    await this.delete(msg);
+    this.log.warn({ id: msg.id, deadLetterQueue: dlq, reason }, 'message dead-lettered');
+  }
+
+  /** The dead-letter queue's URL, looked up once (a failed lookup is tried again next time). */
+  private deadLetterQueue(): Promise<string> {
+    this.deadLetterUrl ??= this.lookUpDeadLetterQueue().catch((err) => {
+      this.deadLetterUrl = undefined;
+      throw err;
+    });
+    return this.deadLetterUrl;
+  }
+
+  private async lookUpDeadLetterQueue(): Promise<string> {
+    let policy: string | undefined;
+    try {
+      const res = await this.client.send(new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['RedrivePolicy'] }));
+      policy = res.Attributes?.RedrivePolicy;
+    } catch (err) {
+      throw this.fail('GetQueueAttributes RedrivePolicy', err);
+    }
+    let arn: unknown;
+    try {
+      arn = policy ? (JSON.parse(policy) as { deadLetterTargetArn?: unknown }).deadLetterTargetArn : undefined;
+    } catch {
+      arn = undefined;
+    }
+    const target = typeof arn === 'string' ? parseSqsArn(arn) : undefined;
+    if (!target) {
+      throw new SpherecastError('SC_ERR_QUEUE', [this.location, 'no dead-letter queue: the queue has no RedrivePolicy with a deadLetterTargetArn and DEAD_LETTER_QUEUE is not set']);
+    }
+    try {
+      const res = await this.client.send(
+        new GetQueueUrlCommand({ QueueName: target.name, QueueOwnerAWSAccountId: /^\d{12}$/.test(target.account) ? target.account : undefined }),
+      );
+      if (!res.QueueUrl) throw new Error('GetQueueUrl returned no QueueUrl');
+      return res.QueueUrl;
+    } catch (err) {
+      throw this.fail(`GetQueueUrl ${target.name}`, err);
     }
   }
 

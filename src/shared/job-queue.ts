@@ -2,8 +2,11 @@
  * Work for the transcoder fleet. Implementations are chosen by URL: `file:///path` (a durable local
  * queue) or an SQS queue URL. Semantics follow SQS: a received message is invisible to other
  * consumers for its visibility timeout, reappears if not deleted, and moves to the dead-letter
- * queue once it has been received `maxReceiveCount` times.
+ * queue once it has been received `maxReceiveCount` times, or at once by deadLetter().
  */
+
+/** Longest reason kept with a dead-lettered message. */
+export const MAX_DEAD_LETTER_REASON = 1024;
 export interface QueueMessage {
   readonly id: string;
   /** Opaque token for extend/delete/release of this particular receive. */
@@ -31,5 +34,10 @@ export interface JobQueue {
   /** Makes the message visible again at once. */
   release(msg: QueueMessage): Promise<void>;
   delete(msg: QueueMessage): Promise<void>;
+  /**
+   * Moves the message to the dead-letter queue at once with the reason (a job that can never
+   * succeed), instead of waiting for it to be received maxReceiveCount times.
+   */
+  deadLetter(msg: QueueMessage, reason: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { awsCallLogSetting } from '../shared/aws-call-log';
 import { setting, type ConfigOf } from '../shared/config/config';
-import { bool, integer, json, oneOf, optionalHttpUrl, port, seconds, string } from '../shared/config/parsers';
+import { bool, decimal, integer, json, oneOf, optionalHttpUrl, pattern, port, seconds, string } from '../shared/config/parsers';
 import { DEFAULT_LADDER, ladderToJson, parseLadder, type Ladder } from './ladder';
+import { DEFAULT_MAX_PIXEL_RATE } from './source-limits';
 
 /**
  * LADDER is kept as canonical JSON text so --help shows exactly what the setting takes; the
@@ -42,6 +43,20 @@ export const transcoderSchema = {
   visibilityTimeout: setting('VISIBILITY_TIMEOUT', 120, seconds({ min: 1, max: 43200 }), 'a received job stays hidden this long; running jobs extend it every third of it'),
   receiveWait: setting('RECEIVE_WAIT', 20, seconds({ min: 0, max: 20 }), 'queue long-poll wait'),
   maxReceiveCount: setting('MAX_RECEIVE_COUNT', 5, integer({ min: 1, max: 1000 }), 'local queue: receives before a failing job is dead-lettered (SQS: the redrive policy decides)'),
+  probeTimeout: setting('PROBE_TIMEOUT', 30, seconds({ min: 0.1, max: 3600 }), 'wall-clock limit of ffprobe on a source; past it the job fails for good'),
+  jobTimeoutMin: setting('JOB_TIMEOUT_MIN', 600, seconds({ min: 0.1 }), 'every job may encode at least this long by the wall clock (see JOB_TIMEOUT_FACTOR)'),
+  jobTimeoutFactor: setting('JOB_TIMEOUT_FACTOR', 10, decimal({ min: 0 }), 'a job may encode for max(JOB_TIMEOUT_MIN, this x the source duration); past it ffmpeg is killed and the job fails for good (dead-lettered)'),
+  maxSourceWidth: setting('MAX_SOURCE_WIDTH', 8192, integer({ min: 16, max: 65535 }), 'widest source accepted (checked before decoding; wider ones fail for good)'),
+  maxSourceHeight: setting('MAX_SOURCE_HEIGHT', 8192, integer({ min: 16, max: 65535 }), 'tallest source accepted (checked before decoding)'),
+  maxSourcePixelRate: setting('MAX_SOURCE_PIXEL_RATE', DEFAULT_MAX_PIXEL_RATE, integer({ min: 1 }), 'most source pixels per second accepted (width x height x fps; default 8K at 60 fps)'),
+  deadLetterQueue: setting('DEAD_LETTER_QUEUE', '', optionalHttpUrl, 'SQS only: where jobs that can never succeed go at once (empty = the queue\'s RedrivePolicy deadLetterTargetArn); the local queue uses its dead/ folder'),
+  notifySnsTopicArn: setting('NOTIFY_SNS_TOPIC_ARN', '', pattern(/^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'an SNS topic ARN or empty'), 'SNS topic told of every finished job (succeeded, or failed for good); empty = none'),
+  snsEndpoint: setting('SNS_ENDPOINT', '', optionalHttpUrl, 'SNS-compatible endpoint; empty = AWS'),
+  notifyWebhookUrl: setting('NOTIFY_WEBHOOK_URL', '', optionalHttpUrl, 'URL POSTed a JSON notice of every finished job (succeeded, or failed for good); empty = none'),
+  notifyWebhookSecret: setting('NOTIFY_WEBHOOK_SECRET', '', string, 'signs webhook notices: X-Spherecast-Signature: sha256=HMAC-SHA256(secret, timestamp + "." + body), X-Spherecast-Timestamp: unix seconds', { secret: true }),
+  notifyAttempts: setting('NOTIFY_ATTEMPTS', 5, integer({ min: 1, max: 20 }), 'tries per notice (exponential backoff with jitter between them, on network errors, 429 and 5xx)'),
+  notifyTimeout: setting('NOTIFY_TIMEOUT', 10, seconds({ min: 0.1, max: 300 }), 'time limit of one notice attempt'),
+  vodBaseUrl: setting('VOD_BASE_URL', '', optionalHttpUrl, 'public URL of the egress store (e.g. https://cdn.example.com/vod) for masterUrl in notices; empty = the store\'s own URL'),
   cubemap: setting('CUBEMAP', false, bool, 'also produce a 3x2 cubemap rendition set (v360) from 2:1 equirectangular sources, in MANIFEST_CUBEMAP.M3U8'),
   s3Endpoint: setting('S3_ENDPOINT', '', optionalHttpUrl, 'S3-compatible endpoint (path-style); empty = AWS'),
   sqsEndpoint: setting('SQS_ENDPOINT', '', optionalHttpUrl, 'SQS-compatible endpoint; empty = from the queue URL'),
@@ -81,5 +96,8 @@ export function transcodeSettings(config: TranscoderConfig) {
     cubemap: config.cubemap,
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
+    sourceLimits: { maxWidth: config.maxSourceWidth, maxHeight: config.maxSourceHeight, maxPixelRate: config.maxSourcePixelRate },
+    probeTimeoutSeconds: config.probeTimeout,
+    jobTimeLimit: { minSeconds: config.jobTimeoutMin, perSourceSecond: config.jobTimeoutFactor },
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { RenditionPlan, VideoRendition } from './ladder';
+import { fileUrl } from './safe-input';
 
 /**
  * One ffmpeg run that decodes the source once and writes every rendition as HLS at once: a
@@ -13,6 +14,8 @@ import type { RenditionPlan, VideoRendition } from './ladder';
  */
 export interface HlsJobOptions {
   readonly input: string;
+  /** Input options that pin the demuxer and protocols (safe-input.ts). */
+  readonly inputArgs?: readonly string[];
   readonly outDir: string;
   readonly plan: RenditionPlan;
   readonly preset: string;
@@ -168,7 +171,8 @@ export function startHlsJob(opts: HlsJobOptions): RunningHlsJob {
   const input = ['-nostdin', '-hide_banner'];
   // Input seeking decodes from the keyframe before `start` and drops frames up to it: frame-exact.
   if (opts.seek) input.push('-ss', String(opts.seek.start), ...(opts.seek.duration !== undefined ? ['-t', String(opts.seek.duration)] : []));
-  let command: FfmpegCommand = ffmpeg(opts.input).setFfmpegPath(opts.ffmpegPath).inputOptions(...input);
+  input.push(...(opts.inputArgs ?? []));
+  let command: FfmpegCommand = ffmpeg(fileUrl(opts.input)).setFfmpegPath(opts.ffmpegPath).inputOptions(...input);
   if (opts.streams !== 'audio') command = command.complexFilter(buildFilterGraph(opts.plan));
   command = command.outputOptions(...buildOutputArgs(opts)).output(renditionPlaylist(opts.outDir, '%v'));
   const done = new Promise<void>((resolve, reject) => {

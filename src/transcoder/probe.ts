@@ -1,5 +1,8 @@
-import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
+import type { FfprobeData, FfprobeStream } from 'fluent-ffmpeg';
 import { SpherecastError } from '../shared/errors';
+import { runBoundedChild } from './bounded-child';
+import { fileUrl, safeInputArgs } from './safe-input';
+import type { SourceContainer } from './source-container';
 
 /** What the transcoder needs to know about a file: its size, frame rate, duration and streams. */
 export interface MediaInfo {
@@ -65,21 +68,48 @@ export function mediaInfoFrom(data: FfprobeData): MediaInfo {
   };
 }
 
-/** The last meaningful line of ffprobe's complaint, for an error a person can read. */
-function reason(err: Error): string {
-  const lines = err.message.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^ffprobe exited with code/.test(l));
-  return lines[lines.length - 1] ?? err.message;
+/** The last meaningful line of ffprobe's complaint, for an error a person can read. Pure. */
+export function reasonOf(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return lines[lines.length - 1] ?? 'ffprobe failed';
 }
 
-/** ffprobe through fluent-ffmpeg. Unreadable media is SC_ERR_MEDIA naming `label` and ffprobe's reason. */
-export function probe(path: string, opts: { ffprobePath: string; label?: string }): Promise<MediaInfo> {
-  return new Promise((resolve, reject) => {
-    ffmpeg(path)
-      .setFfprobePath(opts.ffprobePath)
-      .ffprobe((err: Error | null, data: FfprobeData) => {
-        // No `cause`: ffprobe's message carries its whole banner; the reason line is what matters.
-        if (err) reject(new SpherecastError('SC_ERR_MEDIA', [`${opts.label ?? path}: ${reason(err)}`]));
-        else resolve(mediaInfoFrom(data));
-      });
-  });
+/** ffprobe's answer is a few KB; more means something is wrong. */
+const MAX_PROBE_OUTPUT = 4 * 1024 * 1024;
+
+export interface ProbeOptions {
+  readonly ffprobePath: string;
+  readonly container: SourceContainer;
+  readonly maxPixels: number;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  readonly label?: string;
+}
+
+/**
+ * ffprobe of a local file with its container forced, in its own process group, killed on timeout
+ * or abort. Unreadable media is SC_ERR_MEDIA naming `label` and ffprobe's reason; a probe over
+ * its time is SC_ERR_TIME_LIMIT.
+ */
+export async function probe(path: string, opts: ProbeOptions): Promise<MediaInfo> {
+  const label = opts.label ?? path;
+  const args = ['-v', 'error', ...safeInputArgs(opts.container, opts.maxPixels), '-show_streams', '-show_format', '-of', 'json', fileUrl(path)];
+  const r = await runBoundedChild(opts.ffprobePath, args, { label: `probe of ${label}`, timeoutMs: opts.timeoutMs, signal: opts.signal, maxOutputBytes: MAX_PROBE_OUTPUT });
+  // The decoder refuses a frame over -max_pixels before allocating it; ffprobe may still exit 0
+  // (reporting the stream as 0x0), so its complaint is what tells.
+  const huge = /Picture size (\d+)x(\d+) exceeds specified max pixel count (\d+)/.exec(r.stderr);
+  if (huge) {
+    throw new SpherecastError('SC_ERR_MEDIA_REFUSED', [label, `frame size ${huge[1]}x${huge[2]} is over ${huge[3]} pixels (MAX_SOURCE_WIDTH x MAX_SOURCE_HEIGHT)`]);
+  }
+  if (r.code !== 0) throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ${reasonOf(r.stderr)}`]);
+  let data: FfprobeData;
+  try {
+    data = JSON.parse(r.stdout) as FfprobeData;
+  } catch (err) {
+    throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ffprobe output is not JSON (${(err as Error).message})`]);
+  }
+  if (!Array.isArray(data.streams) || typeof data.format !== 'object' || data.format === null) {
+    throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ffprobe found no streams`]);
+  }
+  return mediaInfoFrom(data);
 }

@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
 import { parseMediaPlaylist } from '../shared/hls-playlist';
 import { avcCodecString, hexDumpToBuffer } from './avc-codec';
+import { runBoundedChild } from './bounded-child';
 import { parseRate } from './probe';
+import { fileUrl } from './safe-input';
 
 /**
  * What one produced rendition really is, measured after ffmpeg is done: bit rates from the segment
@@ -60,25 +61,27 @@ interface ProbedStream {
   profile?: string;
 }
 
-function ffprobeJson(ffprobePath: string, file: string): Promise<{ streams?: ProbedStream[] }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      ffprobePath,
-      ['-v', 'error', '-show_streams', '-show_data', '-of', 'json', file],
-      { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        if (err) return reject(new SpherecastError('SC_ERR_MEDIA', [`${file}: ${String(stderr).trim() || err.message}`]));
-        try {
-          resolve(JSON.parse(stdout));
-        } catch (e) {
-          reject(new SpherecastError('SC_ERR_MEDIA', [`${file}: ffprobe output is not JSON (${(e as Error).message})`]));
-        }
-      },
-    );
+/** Our own segment's ffprobe answer with `-show_data` (extradata) is well under this. */
+const MAX_MEASURE_OUTPUT = 16 * 1024 * 1024;
+const MEASURE_TIMEOUT_MS = 60_000;
+
+async function ffprobeJson(ffprobePath: string, file: string, signal?: AbortSignal): Promise<{ streams?: ProbedStream[] }> {
+  const r = await runBoundedChild(ffprobePath, ['-v', 'error', '-show_streams', '-show_data', '-of', 'json', fileUrl(file)], {
+    label: `measure of ${file}`,
+    timeoutMs: MEASURE_TIMEOUT_MS,
+    maxOutputBytes: MAX_MEASURE_OUTPUT,
+    signal,
   });
+  if (r.code !== 0) throw new SpherecastError('SC_ERR_TRANSCODE', [file, `ffprobe: ${r.stderr.trim() || `exit code ${r.code}`}`]);
+  try {
+    return JSON.parse(r.stdout);
+  } catch (e) {
+    throw new SpherecastError('SC_ERR_TRANSCODE', [file, `ffprobe output is not JSON (${(e as Error).message})`]);
+  }
 }
 
-export async function measureRendition(opts: { playlistPath: string; name: string; ffprobePath: string }): Promise<MeasuredRendition> {
+/** `signal` stops the ffprobe (the job being stopped). */
+export async function measureRendition(opts: { playlistPath: string; name: string; ffprobePath: string; signal?: AbortSignal }): Promise<MeasuredRendition> {
   const playlist = parseMediaPlaylist(await readFile(opts.playlistPath, 'utf8'));
   if (playlist.segments.length === 0) throw new SpherecastError('SC_ERR_TRANSCODE', [opts.name, 'the rendition has no segments']);
   const dir = dirname(opts.playlistPath);
@@ -86,7 +89,7 @@ export async function measureRendition(opts: { playlistPath: string; name: strin
     playlist.segments.map(async (s) => ({ duration: s.duration, bytes: (await stat(join(dir, s.uri))).size })),
   );
   const { peak, average } = bandwidthOf(sized, playlist.targetDuration);
-  const probed = await ffprobeJson(opts.ffprobePath, join(dir, playlist.segments[0].uri));
+  const probed = await ffprobeJson(opts.ffprobePath, join(dir, playlist.segments[0].uri), opts.signal);
   const streams = probed.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video');
   const audio = streams.find((s) => s.codec_type === 'audio');

@@ -6,6 +6,9 @@ import { openObjectStore } from '../shared/object-store-open';
 import type { Running } from '../shared/program';
 import { transcodeSettings, type TranscoderConfig } from './config';
 import { MetricsServer } from './metrics-server';
+import { Notifiers, type Notifier } from './notifier';
+import { SnsNotifier } from './sns-notifier';
+import { WebhookNotifier } from './webhook-notifier';
 import { pendingSpotNotice, startSpotMonitor } from '../shared/spot-interruption';
 import { TranscoderMetrics } from './transcoder-metrics';
 import { TranscodeWorker } from './worker';
@@ -15,6 +18,28 @@ function location(value: string, mediaDir: string, name: string): string {
   if (value === '') return join(mediaDir, name);
   if (/^[a-z][a-z0-9+.-]*:/i.test(value) || isAbsolute(value)) return value;
   return resolve(value);
+}
+
+/** The completion notice targets the configuration names (none, SNS, a webhook, or both). */
+function notifiersOf(config: TranscoderConfig): Notifier[] {
+  const out: Notifier[] = [];
+  const timeoutMs = config.notifyTimeout * 1000;
+  if (config.notifySnsTopicArn) {
+    out.push(
+      new SnsNotifier({
+        topicArn: config.notifySnsTopicArn,
+        region: config.awsRegion || undefined,
+        endpoint: config.snsEndpoint || undefined,
+        attempts: config.notifyAttempts,
+        timeoutMs,
+        callLog: config.awsCallLog,
+      }),
+    );
+  }
+  if (config.notifyWebhookUrl) {
+    out.push(new WebhookNotifier({ url: config.notifyWebhookUrl, secret: config.notifyWebhookSecret, attempts: config.notifyAttempts, timeoutMs }));
+  }
+  return out;
 }
 
 /** The worker process: stores, queue, worker loops, /metrics, and the Spot interruption watch. */
@@ -27,8 +52,10 @@ export async function startWorker(config: TranscoderConfig, log: Logger): Promis
     log,
     maxReceiveCount: config.maxReceiveCount,
     sqsEndpoint: config.sqsEndpoint || undefined,
+    deadLetterQueueUrl: config.deadLetterQueue || undefined,
     ...aws,
   });
+  const notifiers = new Notifiers(notifiersOf(config), log);
   const registry = createMetricsRegistry('transcoder');
   const metrics = new TranscoderMetrics(registry);
   const worker = new TranscodeWorker({
@@ -42,6 +69,8 @@ export async function startWorker(config: TranscoderConfig, log: Logger): Promis
     transcode: transcodeSettings(config),
     log,
     metrics,
+    notifiers,
+    vodBaseUrl: config.vodBaseUrl || undefined,
   });
   const server = new MetricsServer({ host: config.metricsHost, port: config.metricsPort, registry, log, healthy: () => worker.accepting });
   await server.start();
@@ -61,7 +90,7 @@ export async function startWorker(config: TranscoderConfig, log: Logger): Promis
       spot?.stop();
       await worker.close(reason);
       await server.close();
-      await Promise.all([queue.close(), ingress.close(), egress.close()]);
+      await Promise.all([queue.close(), ingress.close(), egress.close(), notifiers.close()]);
     },
   };
 }

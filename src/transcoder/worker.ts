@@ -6,6 +6,9 @@ import type { JobQueue, QueueMessage } from '../shared/job-queue';
 import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import { parseS3Event, type S3Event, type S3EventObject } from '../shared/s3-event';
+import { failedNotice, succeededNotice, type CompletionNotice } from './completion-notice';
+import type { Notifiers } from './notifier';
+import { isPermanentFailure } from './permanent-failure';
 import { publishAsset } from './publisher';
 import { assetName, extensionOf, isVideoKey } from './source-key';
 import { TranscodeJob, type TranscodeOptions } from './transcode';
@@ -13,7 +16,19 @@ import type { TranscoderMetrics } from './transcoder-metrics';
 
 export type TranscodeSettings = Pick<
   TranscodeOptions,
-  'ladder' | 'segmentSeconds' | 'preset' | 'threads' | 'parallelChunks' | 'minChunkSeconds' | 'cubemap' | 'ffmpegPath' | 'ffprobePath' | 'progressEveryMs'
+  | 'ladder'
+  | 'segmentSeconds'
+  | 'preset'
+  | 'threads'
+  | 'parallelChunks'
+  | 'minChunkSeconds'
+  | 'cubemap'
+  | 'ffmpegPath'
+  | 'ffprobePath'
+  | 'progressEveryMs'
+  | 'sourceLimits'
+  | 'probeTimeoutSeconds'
+  | 'jobTimeLimit'
 >;
 
 export interface WorkerOptions {
@@ -28,6 +43,10 @@ export interface WorkerOptions {
   readonly transcode: TranscodeSettings;
   readonly log: Logger;
   readonly metrics?: TranscoderMetrics;
+  /** Told of every job that succeeded or failed for good. */
+  readonly notifiers?: Notifiers;
+  /** Public base URL of the egress store, for the master URL in notices. */
+  readonly vodBaseUrl?: string;
 }
 
 interface Active {
@@ -44,8 +63,11 @@ const RECEIVE_RETRY_MS = [500, 30_000] as const;
  *
  * - A job's message is deleted only after its master playlist is published. While it runs, its
  *   visibility is extended every third of the visibility timeout.
- * - A failed job is logged and its message left alone: it reappears after the visibility timeout
- *   and, after maxReceiveCount receives, goes to the dead-letter queue. The worker goes on.
+ * - A job that fails for good (see permanent-failure.ts: bad or refused media, over a limit) is
+ *   dead-lettered at once with its reason. Any other failure is logged and its message left
+ *   alone: it reappears after the visibility timeout and, after maxReceiveCount receives, goes to
+ *   the dead-letter queue. The worker goes on.
+ * - Success and failure for good are both announced to the notifiers (SNS, webhook).
  * - `s3:TestEvent`s and keys that are not video, not in this bucket or not under the ingress
  *   prefix are acknowledged (deleted) with a log line: no retry could make them work.
  * - A malformed message (not an S3 notification) is logged and NOT deleted, so it ends up in the
@@ -162,8 +184,10 @@ export class TranscodeWorker {
       );
     }, every);
     let done = 0;
+    let current: S3EventObject | undefined;
     try {
       for (const obj of work) {
+        current = obj;
         await this.process(obj, active, log, receivedAt);
         done++;
         metrics?.job('done');
@@ -178,9 +202,19 @@ export class TranscodeWorker {
           (e) => log.error({ err: e }, `job stopped but its message could not be released; it returns after the visibility timeout: ${(e as Error).message}`),
         );
         metrics?.job('released');
+      } else if (isPermanentFailure(err) && current) {
+        const reason = (err as Error).message;
+        log.error({ err, code, key: this.relativeKey(current), done, of: work.length }, `job failed for good: ${reason}; dead-lettered at once`);
+        metrics?.job('failed');
+        await this.notify(
+          failedNotice({ asset: this.assetOf(current), source: { bucket: current.bucket, key: current.key }, code, reason, time: new Date() }),
+        );
+        await this.opts.queue.deadLetter(msg, `${code}: ${reason}`).catch((e) =>
+          log.error({ err: e }, `cannot dead-letter the message; it returns after the visibility timeout: ${(e as Error).message}`),
+        );
       } else {
         log.error(
-          { err, code, done, of: work.length },
+          { err, code, key: current && this.relativeKey(current), done, of: work.length },
           `job failed: ${(err as Error).message}; message left on the queue (back after the visibility timeout, dead-lettered after the queue's maxReceiveCount)`,
         );
         metrics?.job('failed');
@@ -199,12 +233,25 @@ export class TranscodeWorker {
     return undefined;
   }
 
+  private relativeKey(obj: S3EventObject): string {
+    return obj.key.slice(this.ingressPrefix.length);
+  }
+
+  private assetOf(obj: S3EventObject): string {
+    return assetName(this.relativeKey(obj));
+  }
+
+  /** Never throws; close() cuts its retries short. */
+  private async notify(notice: CompletionNotice): Promise<void> {
+    await this.opts.notifiers?.send(notice, this.stopping.signal);
+  }
+
   private async acknowledge(msg: QueueMessage, log: Logger): Promise<void> {
     await this.opts.queue.delete(msg).catch((err) => log.error({ err }, `cannot delete the message: ${(err as Error).message}`));
   }
 
   private async process(obj: S3EventObject, active: Active, parent: Logger, receivedAt: number): Promise<void> {
-    const key = obj.key.slice(this.ingressPrefix.length);
+    const key = this.relativeKey(obj);
     const name = assetName(key);
     const log = parent.child({ key, asset: name });
     const stopped = (): SpherecastError => new SpherecastError('SC_ERR_TRANSCODE', [key, 'stopped']);
@@ -212,6 +259,7 @@ export class TranscodeWorker {
     try {
       const input = join(dir, `source.${extensionOf(key)}`);
       log.info({ size: obj.size }, 'job started');
+      if (obj.size === 0) throw new SpherecastError('SC_ERR_MEDIA', [`${key}: zero-byte object`]);
       const got = await this.opts.ingress.getToFile(key, input);
       if (got.size === 0) throw new SpherecastError('SC_ERR_MEDIA', [`${key}: zero-byte object`]);
       if (active.cancelled) throw stopped();
@@ -228,6 +276,18 @@ export class TranscodeWorker {
       const result = await job.run();
       active.job = undefined;
       await publishAsset({ store: this.opts.egress, outDir, prefix: name, masters: result.masters, log });
+      await this.notify(
+        succeededNotice({
+          asset: name,
+          source: { bucket: obj.bucket, key: obj.key },
+          masters: result.masters,
+          renditions: result.renditions,
+          duration: result.source.duration,
+          vodBaseUrl: this.opts.vodBaseUrl,
+          storeLocation: this.opts.egress.location,
+          time: new Date(),
+        }),
+      );
       const latency = (Date.now() - receivedAt) / 1000;
       this.opts.metrics?.finished(result.speed, latency);
       log.info(

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 import { ManualClock } from '../../src/shared/clock';
 import { isScError } from '../../src/shared/errors';
@@ -51,6 +51,8 @@ interface Harness {
    * SQS server does not turn into a flaky result.
    */
   expire(seconds: number): Promise<void>;
+  /** Bodies and reasons in the dead-letter queue (local: its dead/ folder; SQS: the RedrivePolicy's queue). */
+  deadLetters(): Promise<Array<{ body: string; reason?: string }>>;
 }
 
 interface Impl {
@@ -69,6 +71,7 @@ const impls: Impl[] = [
       return {
         queue,
         expire: async (s) => clock.advance(s * 1000 + 1),
+        deadLetters: async () => (await queue.deadLetters()).map(({ body, reason }) => ({ body, reason })),
       };
     },
   },
@@ -76,19 +79,45 @@ const impls: Impl[] = [
     name: 'sqs',
     async make(t) {
       const admin = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials });
-      const { QueueUrl } = await admin.send(new CreateQueueCommand({ QueueName: `jobs-${process.pid}-${++queueNo}` }));
-      admin.destroy();
+      t.teardown(() => admin.destroy());
+      const n = ++queueNo;
+      const dlq = await admin.send(new CreateQueueCommand({ QueueName: `jobs-${process.pid}-${n}-dlq` }));
+      const dlqArn = (await admin.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+      const { QueueUrl } = await admin.send(
+        new CreateQueueCommand({
+          QueueName: `jobs-${process.pid}-${n}`,
+          Attributes: { RedrivePolicy: JSON.stringify({ maxReceiveCount: 5, deadLetterTargetArn: dlqArn }) },
+        }),
+      );
       const queue = new SqsJobQueue({ queueUrl: QueueUrl!, log, credentials, region: 'us-east-1' });
       t.teardown(() => queue.close());
       return {
         queue,
         expire: (s) => sleep(s * 1000 + 250),
+        async deadLetters() {
+          const got = await admin.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }));
+          return (got.Messages ?? []).map((m) => ({ body: m.Body ?? '', reason: m.MessageAttributes?.SpherecastReason?.StringValue }));
+        },
       };
     },
   },
 ];
 
 for (const impl of impls) {
+  t.test(`${impl.name}: deadLetter moves a received message to the dead-letter queue at once, with its reason`, async (t) => {
+    const h = await impl.make(t);
+    await h.queue.send('hopeless');
+    const [first] = await h.queue.receive({ visibilitySeconds: 1 });
+    await h.queue.send('fine');
+    t.equal(first.body, 'hopeless');
+    t.equal(first.receiveCount, 1);
+    await h.queue.deadLetter(first, 'SC_ERR_MEDIA_REFUSED: source x.mp4 refused: its content is a text file');
+    t.same(await h.deadLetters(), [{ body: 'hopeless', reason: 'SC_ERR_MEDIA_REFUSED: source x.mp4 refused: its content is a text file' }]);
+    await h.expire(1);
+    const rest = await h.queue.receive({ maxMessages: 10, waitSeconds: 1 });
+    t.same(rest.map((m) => m.body), ['fine'], 'the dead letter is not received again');
+  });
+
   t.test(`${impl.name}: send then receive; an in-flight message is invisible to others`, async (t) => {
     const { queue } = await impl.make(t);
     const id = await queue.send('job one');

@@ -181,3 +181,46 @@ export const SMALL_LADDER = JSON.stringify([
   { width: 1280, height: 720, bitrate: '1M' },
   { audio: '64k' },
 ]);
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: import('node:http').IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 (port picked by the system) that records every request and
+ * answers with `answer(n)` for the n-th one (0-based): a status, or a status and body.
+ */
+export async function startRecorder(
+  t: Test,
+  answer: (n: number, req: RecordedRequest) => number | { status: number; body: string; type?: string } = () => 204,
+): Promise<{ url: string; requests: RecordedRequest[] }> {
+  const { createServer } = await import('node:http');
+  const requests: RecordedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const a = answer(requests.length, r);
+      requests.push(r);
+      const { status, body, type } = typeof a === 'number' ? { status: a, body: '', type: undefined } : a;
+      res.writeHead(status, type ? { 'content-type': type } : {}).end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests };
+}
+
+/** Process ids whose command line contains `text` (pgrep -f), other than pgrep itself. */
+export function pgrep(text: string): Promise<number[]> {
+  return new Promise((res) =>
+    execFile('pgrep', ['-f', text], (err, stdout) => res(err ? [] : stdout.split('\n').filter(Boolean).map(Number))),
+  );
+}

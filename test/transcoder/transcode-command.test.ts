@@ -94,16 +94,19 @@ t.test('CUBEMAP=1 adds a 3x2 cubemap set in its own master', async (t) => {
   t.notMatch(main, /cube-/, 'the main master lists no cubemap');
 });
 
-t.test('bad input: a clear error and exit code 1, for corrupt, zero-byte and video-only sources', async (t) => {
+t.test('bad input: a clear error and exit code 1, for corrupt, zero-byte, video-only and playlist sources', async (t) => {
   const dir = tempDir(t, 'bad');
   const corrupt = join(dir, 'corrupt.mp4');
   const good = await makeClip(join(dir, 'good.mp4'), { width: 320, height: 160, seconds: 2 });
   const bytes = readFileSync(good);
   require('node:fs').writeFileSync(corrupt, Buffer.concat([Buffer.from('this is not an mp4 at all'), bytes.subarray(bytes.length / 2)]));
   require('node:fs').writeFileSync(join(dir, 'empty.mp4'), '');
+  const playlist = join(dir, 'list.mp4');
+  require('node:fs').writeFileSync(playlist, `#EXTM3U\n#EXTINF:2,\n${good}\n#EXT-X-ENDLIST\n`);
   const videoOnly = await makeClip(join(dir, 'silent.mp4'), { width: 320, height: 160, seconds: 2, audio: false });
   for (const [file, why] of [
-    [corrupt, /corrupt or unreadable media: .*corrupt\.mp4/],
+    [corrupt, /source .*corrupt\.mp4 refused: its content is (a text file|unknown bytes)/],
+    [playlist, /source .*list\.mp4 refused: its content is an HLS playlist/],
     [join(dir, 'empty.mp4'), /corrupt or unreadable media: .*empty\.mp4/],
     [videoOnly, /video-only source/],
   ] as const) {

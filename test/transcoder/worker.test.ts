@@ -7,6 +7,7 @@ import { LocalJobQueue } from '../../src/shared/job-queue-local';
 import { createLogger } from '../../src/shared/logger';
 import { LocalObjectStore } from '../../src/shared/object-store-local';
 import { buildS3PutEvent } from '../../src/shared/s3-event';
+import { assetName } from '../../src/transcoder/source-key';
 import { alive, childrenNamed, makeClip, SMALL_LADDER, startWorkerProcess, tempDir, until } from './harness';
 
 const log = createLogger({ level: 'silent', name: 'test' });
@@ -50,14 +51,14 @@ function filesUnder(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-t.test('a recording on the queue becomes <basename>/MANIFEST.M3U8 in egress, master last, message deleted', async (t) => {
+t.test('a recording on the queue becomes <asset name>/MANIFEST.M3U8 in egress, master last, message deleted', async (t) => {
   const r = rig(t, 'good');
   const clip = await makeClip(join(r.media, 'clip.mp4'), { width: 640, height: 320, seconds: 6 });
   const w = startWorkerProcess(t, r.env);
   await w.waitFor((l) => l.msg === 'waiting for jobs', 'worker ready');
   await r.submit('recordings/talk 1.mp4', clip);
   await w.waitFor((l) => l.msg === 'job done', 'job done');
-  const assetDir = join(r.egressDir, 'talk 1');
+  const assetDir = join(r.egressDir, assetName('recordings/talk 1.mp4'));
   const master = parse(readFileSync(join(assetDir, 'MANIFEST.M3U8'), 'utf8')) as any;
   t.equal(master.variants.length, 3, 'two video variants and the audio-only one');
   for (const v of master.variants) t.ok(statSync(join(assetDir, v.uri)).isFile(), `${v.uri} published`);
@@ -86,24 +87,27 @@ t.test('an s3:TestEvent and a non-video key are acknowledged and skipped', async
   t.equal(await w.stop(), 0);
 });
 
-t.test('a corrupt recording fails without killing the worker, returns, is dead-lettered; the next job succeeds', async (t) => {
+t.test('a corrupt recording fails for good without killing the worker: dead-lettered at once with the reason; a transient failure is retried; the next job succeeds', async (t) => {
   const r = rig(t, 'corrupt');
   const bad = join(r.media, 'bad.mp4');
   writeFileSync(bad, Buffer.alloc(4096, 7));
   const good = await makeClip(join(r.media, 'good.mp4'), { width: 640, height: 320, seconds: 4 });
-  const w = startWorkerProcess(t, r.env);
+  const w = startWorkerProcess(t, { ...r.env, MAX_RECEIVE_COUNT: '5' });
   await r.submit('bad.mp4', bad);
   const first = await w.waitFor((l) => /^job failed/.test(l.msg), 'first failure');
-  t.equal(first.code, 'SC_ERR_MEDIA');
-  t.match(first.msg, /corrupt or unreadable media: bad\.mp4/);
-  t.same(queueFiles(r, 'ready').length + queueFiles(r, 'inflight').length, 1, 'the message was not deleted');
-  await w.waitFor((l) => /^job failed/.test(l.msg) && l.receiveCount === 2, 'received again after the visibility timeout');
-  // The local queue dead-letters on the receive after the last allowed one.
-  await until(() => queueFiles(r, 'dead').length === 1, 'dead-lettered', 20_000);
+  t.equal(first.code, 'SC_ERR_MEDIA_REFUSED');
+  t.match(first.msg, /^job failed for good: source bad\.mp4 refused: its content is unknown bytes \(0707070707070707\)/);
+  await until(() => queueFiles(r, 'dead').length >= 1, 'dead-lettered');
   const dead = await r.queue.deadLetters();
   t.equal(dead.length, 1);
+  t.equal(dead[0].receiveCount, 1, 'on its first receive, not after MAX_RECEIVE_COUNT');
   t.match(dead[0].body, /bad\.mp4/);
+  t.match(dead[0].reason, /^SC_ERR_MEDIA_REFUSED: source bad\.mp4 refused/);
   t.equal(w.child.exitCode, null, 'the worker is still running');
+  // An event for an object the store does not have: not the source's fault, so retried.
+  await r.queue.send(buildS3PutEvent({ bucket: r.ingress.bucket, key: 'missing.mp4', size: 10 }));
+  await w.waitFor((l) => /^job failed: /.test(l.msg) && l.key === 'missing.mp4' && l.receiveCount === 2, 'the transient failure is received again');
+  t.equal((await r.queue.deadLetters()).length, 1, 'not dead-lettered at once');
   await r.submit('good.mp4', good);
   await w.waitFor((l) => l.msg === 'job done' && l.key === 'good.mp4', 'the next job');
   t.ok(statSync(join(r.egressDir, 'good', 'MANIFEST.M3U8')).isFile());
