@@ -51,6 +51,11 @@ export class CacheTier {
     this.proxy = new ProxyCache({ store: this.store, source, metrics: this.metrics, clock, log });
   }
 
+  /** Starts probing the origins (none in a cluster worker, whose primary holds them). */
+  start(): void {
+    this.origins?.start();
+  }
+
   status(edge: string, draining: boolean): ServerStatus {
     return serverStatus({
       edge,
