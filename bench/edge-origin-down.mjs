@@ -8,6 +8,7 @@
 //   EDGE_DIST=/tmp/edge-baseline/dist   the edge build to measure (default: this tree's dist)
 //   BENCH_WORKERS=1,2                   edge WORKERS values to run, one after the other
 //   BENCH_ROUNDS=3                      playlist + segment pairs asked for while the origin is hung
+//   BENCH_HOLD=10                       seconds the origin stays stopped after them (probes back off meanwhile)
 // Not a test: figures depend on the machine. Run after `npm run build`.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { request } from 'undici';
 const EDGE_DIST = resolve(process.env.EDGE_DIST ?? 'dist');
 const WORKERS = (process.env.BENCH_WORKERS ?? '1').split(',').map(Number).filter((n) => n >= 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const HOLD_S = Number(process.env.BENCH_HOLD ?? 10);
 
 const SEGMENT = Buffer.alloc(188 * 1000, 0x47);
 const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1\n#EXTINF:2.000,\nseg-1.ts\n#EXTINF:2.000,\nseg-2.ts\n';
@@ -106,7 +108,7 @@ async function run(workers) {
     rows.push({ request: `playlist #${i}`, ...(await timed(playlistUrl)) });
     rows.push({ request: `stale segment #${i}`, ...(await timed(segmentUrl)) });
   }
-  await sleep(500);
+  await sleep(HOLD_S * 1000);
   process.kill(origin.pid, 'SIGCONT');
   const resumed = performance.now();
   let recovery = null;
@@ -124,7 +126,7 @@ async function run(workers) {
   console.log(`\nedge ${EDGE_DIST}, WORKERS=${workers}: origin SIGSTOPped, requests one at a time`);
   console.log('request              status  X-Media-Cache-Status      ms');
   for (const r of rows) console.log(`${r.request.padEnd(20)} ${String(r.status).padEnd(7)} ${r.cache.padEnd(20)} ${r.ms.toFixed(0).padStart(7)}`);
-  console.log(`after SIGCONT: playlist served again after ${recovery === null ? 'never (30 s)' : `${recovery.toFixed(0)} ms`}`);
+  console.log(`after ${HOLD_S} s more stopped, then SIGCONT: playlist served again after ${recovery === null ? 'never (30 s)' : `${recovery.toFixed(0)} ms`}`);
 }
 
 try {

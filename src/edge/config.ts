@@ -45,7 +45,7 @@ export const edgeSchema = {
   healthPath: setting('HEALTH_PATH', '/healthz', pattern(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/, 'an absolute path (appended to each origin URL)'), 'path probed on each origin to tell whether it answers; any answer below 500 counts, a timeout, a refused connection or a 5xx marks it down'),
   healthInterval: setting('HEALTH_INTERVAL', 2, seconds(), 'how often an origin that is up is probed, so a hung one is found before requests time out (0 = only after a failure)'),
   healthTimeout: setting('HEALTH_TIMEOUT', 1, seconds({ min: 0.001 }), 'a health probe not answered within this fails'),
-  healthBackoffMax: setting('HEALTH_BACKOFF_MAX', 5, seconds({ min: 0.001 }), 'a down origin is probed again (one probe at a time) after a backoff from 0.25 s doubling up to this; while every origin is down, requests are answered at once (stale copies, or 503)'),
+  healthBackoffMax: setting('HEALTH_BACKOFF_MAX', 2, seconds({ min: 0.001 }), 'a down origin is probed again (one probe at a time) after a backoff from 0.25 s doubling up to this; while every origin is down, requests are answered at once (stale copies, or 503)'),
   clientSecretHeader: setting('CLIENT_SECRET_HEADER', 'x-origin-verify', headerName, 'header the client tier (CloudFront) must send'),
   clientSecret: setting('CLIENT_SECRET', '', string, 'when set, proxied and player requests without CLIENT_SECRET_HEADER equal to it get 403', { secret: true }),
   originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', headerName, 'header sent to the origins'),
