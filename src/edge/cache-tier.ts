@@ -40,7 +40,7 @@ export class CacheTier {
     this.startedAt = clock.now();
     this.registry = createMetricsRegistry('edge');
     this.store = new CacheStore({ maxBytes: config.cacheMaxBytes, clock });
-    this.metrics = new EdgeMetrics(this.registry, { bytes: () => this.store.bytes, objects: () => this.store.objects });
+    this.metrics = new EdgeMetrics(this.registry, { bytes: () => this.store.bytes, objects: () => this.store.objects, origins: () => this.origins?.status() ?? [] });
     let source = opts.source;
     if (source) {
       this.origins = null;

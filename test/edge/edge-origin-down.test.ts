@@ -70,6 +70,8 @@ for (const workers of [1, 2]) {
     t.ok(stale.body.equals(SEGMENT), 'the cached body');
     t.ok(Number(stale.headers.age) >= 1, `Age counts the stale copy's time in the cache (${stale.headers.age})`);
     t.equal(stale.headers.warning, undefined, 'no Warning header');
+    const metrics = (await get(`${edge.url}/metrics`)).body.toString();
+    t.match(metrics, new RegExp(`^spherecast_edge_origin_up\\{origin="${origin.url('').replace(/\./g, '\\.')}"[^}]*\\} 0$`, 'm'), 'the origin_up gauge says down');
     checkFailFast(t, await get(`${edge.url}/vod/show/index.m3u8`), 'an expired playlist');
     checkFailFast(t, await get(`${edge.url}/vod/show/seg-3.ts`), 'an uncached segment');
 
