@@ -43,7 +43,10 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-/** A small origin that answers from `routes` (404 otherwise) and counts every request it gets. */
+/**
+ * A small origin that answers from `routes` (404 otherwise) and counts every request it gets; the
+ * edge's health probes (GET /healthz, unless a route says otherwise) get 200 and are counted apart.
+ */
 export async function startUpstream(t: Tap, routes: Record<string, Route> = {}, listenPort = 0): Promise<Upstream> {
   const up: Upstream = {
     url: '',

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { client, sleep, startEdgeProcess, tempDir, type Fetched } from './edge-harness';
-import { startOrigin } from '../origin/origin-harness';
+import { startOrigin, waitFor } from '../origin/origin-harness';
 
 const SEGMENT = Buffer.alloc(188 * 64, 0x47);
 const playlist = (first: number) =>
@@ -14,12 +14,7 @@ const playlist = (first: number) =>
 
 /** Polls the edge's /server-status until its (first) origin is in the given state. */
 async function untilOrigin(get: ReturnType<typeof client>, edgeUrl: string, up: boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const s = JSON.parse((await get(`${edgeUrl}/server-status`)).body.toString());
-    if (s.origins[0].up === up) return;
-    await sleep(50);
-  }
-  throw new Error(`the origin was never reported ${up ? 'up' : 'down'}`);
+  await waitFor(`the origin reported ${up ? 'up' : 'down'}`, async () => JSON.parse((await get(`${edgeUrl}/server-status`)).body.toString()).origins[0].up === up || undefined, 20_000, 50);
 }
 
 function checkFailFast(t: Test, res: Fetched, what: string): void {

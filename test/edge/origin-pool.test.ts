@@ -2,7 +2,8 @@ import t from 'tap';
 import pino from 'pino';
 import { ManualClock } from '../../src/shared/clock';
 import { OriginPool, type OriginPoolOptions } from '../../src/edge/origin-pool';
-import { deadPort, sleep, startUpstream } from './edge-harness';
+import { deadPort, startUpstream } from './edge-harness';
+import { waitFor } from '../origin/origin-harness';
 
 // Probes of a down origin come quickly here (20 ms, doubling to 50 ms); none while it is up unless a test asks.
 const HEALTH = { path: '/healthz', intervalMs: 0, timeoutMs: 200, backoffBaseMs: 20, backoffMaxMs: 50 };
@@ -26,14 +27,8 @@ function pool(t: { teardown(fn: () => unknown): void }, origins: string[], clock
   return p;
 }
 
-/** Polls `ok` every 10 ms, for at most `tries` times (the test's own timeout is the real bound). */
-async function until(what: string, ok: () => boolean, tries = 1000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (ok()) return;
-    await sleep(10);
-  }
-  throw new Error(`never happened: ${what}`);
-}
+/** Polls until `ok`: the probes run on real timers. */
+const until = (what: string, ok: () => boolean) => waitFor(what, () => ok() || undefined, 20_000, 10);
 
 t.test('the primary answers while it is healthy; the backup is untouched', async (t) => {
   const primary = await startUpstream(t, { '/a.ts': { body: 'from primary' } });
