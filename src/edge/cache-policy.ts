@@ -28,13 +28,15 @@ export interface CacheControl {
   noStore: boolean;
   noCache: boolean;
   private: boolean;
+  /** must-revalidate or proxy-revalidate: once expired, never served without the origin's word. */
+  mustRevalidate: boolean;
   /** Seconds; undefined when absent or malformed. */
   maxAge?: number;
   sMaxAge?: number;
 }
 
 export function parseCacheControl(value: string | undefined): CacheControl {
-  const cc: CacheControl = { noStore: false, noCache: false, private: false };
+  const cc: CacheControl = { noStore: false, noCache: false, private: false, mustRevalidate: false };
   if (!value) return cc;
   for (const part of value.split(',')) {
     const eq = part.indexOf('=');
@@ -44,6 +46,7 @@ export function parseCacheControl(value: string | undefined): CacheControl {
     if (name === 'no-store') cc.noStore = true;
     else if (name === 'no-cache') cc.noCache = true;
     else if (name === 'private') cc.private = true;
+    else if (name === 'must-revalidate' || name === 'proxy-revalidate') cc.mustRevalidate = true;
     else if (name === 'max-age' && seconds !== undefined) cc.maxAge = seconds;
     else if (name === 's-maxage' && seconds !== undefined) cc.sMaxAge = seconds;
   }
@@ -110,6 +113,9 @@ export function decideStorage(kind: ObjectKind, status: number, cacheControl: st
     reason += ' capped';
   }
   if (ttlMs <= 0) return noStore(`${reason} is 0`);
+  // RFC 9111 5.2.2.2, 5.2.2.8 and 5.2.2.10 (s-maxage implies proxy-revalidate for a shared cache):
+  // such a copy is never served stale, neither while refreshing nor when every origin fails.
+  if (cc.mustRevalidate || cc.sMaxAge !== undefined) return { store: true, ttlMs, staleIfErrorMs: 0, staleWhileRevalidateMs: 0, reason: `${reason}, revalidate` };
   return {
     store: true,
     ttlMs,

@@ -40,7 +40,7 @@ export class CacheTier {
     this.startedAt = clock.now();
     this.registry = createMetricsRegistry('edge');
     this.store = new CacheStore({ maxBytes: config.cacheMaxBytes, clock });
-    this.metrics = new EdgeMetrics(this.registry, { bytes: () => this.store.bytes, objects: () => this.store.objects });
+    this.metrics = new EdgeMetrics(this.registry, { bytes: () => this.store.bytes, objects: () => this.store.objects, origins: () => this.origins?.status() ?? [] });
     let source = opts.source;
     if (source) {
       this.origins = null;
@@ -49,6 +49,11 @@ export class CacheTier {
       source = new OriginSource({ origins: this.origins, policy: cachePolicyOf(config), clock, log, handledBy: config.edgeId });
     }
     this.proxy = new ProxyCache({ store: this.store, source, metrics: this.metrics, clock, log });
+  }
+
+  /** Starts probing the origins (none in a cluster worker, whose primary holds them). */
+  start(): void {
+    this.origins?.start();
   }
 
   status(edge: string, draining: boolean): ServerStatus {

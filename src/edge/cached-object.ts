@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../shared/errors';
+
 /**
  * What the edge keeps and serves: an upstream answer held whole in memory, with the response
  * headers that do not change per request already flattened for `writeHead`.
@@ -22,7 +24,7 @@ export interface CachedObject {
 }
 
 /** Response headers taken from the origin; everything else it sends is dropped. */
-const KEPT_HEADERS = ['cache-control', 'expires', 'etag', 'last-modified', 'content-language', 'content-disposition', 'location'];
+const KEPT_HEADERS = ['cache-control', 'expires', 'etag', 'last-modified', 'content-language', 'content-disposition', 'location', 'retry-after'];
 
 export interface ObjectInput {
   status: number;
@@ -66,12 +68,14 @@ export function makeCachedObject(input: ObjectInput): CachedObject {
   };
 }
 
-/** An answer the edge makes itself (502/504 when no origin answers); never cached. */
-export function makeErrorObject(status: number, message: string, handledBy: string, now: number): CachedObject {
-  return makeCachedObject({
+/** An answer the edge makes itself (502/503/504 when no origin answers); never cached. */
+export function makeErrorObject(status: number, message: string, handledBy: string, now: number, detail: { code?: ErrorCode; retryAfterSeconds?: number } = {}): CachedObject {
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
+  if (detail.retryAfterSeconds !== undefined) headers['retry-after'] = String(detail.retryAfterSeconds);
+  const obj = makeCachedObject({
     status,
-    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
-    body: Buffer.from(`${message}\n`),
+    headers,
+    body: Buffer.from(detail.code ? `${message} (${detail.code})\n` : `${message}\n`),
     origin: '',
     storedAt: now,
     ttlMs: 0,
@@ -79,4 +83,6 @@ export function makeErrorObject(status: number, message: string, handledBy: stri
     staleWhileRevalidateMs: 0,
     handledBy,
   });
+  if (detail.code) obj.baseHeaders.push('x-media-error', detail.code);
+  return obj;
 }

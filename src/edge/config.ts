@@ -41,7 +41,11 @@ export const edgeSchema = {
   upstreamConnectTimeout: setting('UPSTREAM_CONNECT_TIMEOUT', 2, seconds({ min: 0.001 }), 'connect timeout per origin (then the next origin is tried)'),
   upstreamTimeout: setting('UPSTREAM_TIMEOUT', 10, seconds({ min: 0.001 }), 'response header and body-idle timeout per origin'),
   upstreamConnections: setting('UPSTREAM_CONNECTIONS', 32, integer({ min: 1, max: 1024 }), 'keep-alive connections per origin'),
-  failTimeout: setting('FAIL_TIMEOUT', 10, seconds(), 'how long a failed origin is skipped before it is tried again'),
+  failTimeout: setting('FAIL_TIMEOUT', 10, seconds(), 'how long an origin that answered 502/503/504 is passed over while another origin is usable (an origin that does not answer at all is down until a health probe succeeds)'),
+  healthPath: setting('HEALTH_PATH', '/healthz', pattern(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/, 'an absolute path (appended to each origin URL)'), 'path probed on each origin to tell whether it answers; any answer below 500 counts, a timeout, a refused connection or a 5xx marks it down'),
+  healthInterval: setting('HEALTH_INTERVAL', 2, seconds(), 'how often an origin that is up is probed, so a hung one is found before requests time out (0 = only after a failure)'),
+  healthTimeout: setting('HEALTH_TIMEOUT', 1, seconds({ min: 0.001 }), 'a health probe not answered within this fails'),
+  healthBackoffMax: setting('HEALTH_BACKOFF_MAX', 2, seconds({ min: 0.001 }), 'a down origin is probed again (one probe at a time) after a backoff from 0.25 s doubling up to this; while every origin is down, requests are answered at once (stale copies, or 503)'),
   clientSecretHeader: setting('CLIENT_SECRET_HEADER', 'x-origin-verify', headerName, 'header the client tier (CloudFront) must send'),
   clientSecret: setting('CLIENT_SECRET', '', string, 'when set, proxied and player requests without CLIENT_SECRET_HEADER equal to it get 403', { secret: true }),
   originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', headerName, 'header sent to the origins'),
@@ -75,6 +79,9 @@ export function cachePolicyOf(config: EdgeConfig): CachePolicy {
   };
 }
 
+/** First retry of a down origin's health probe; later ones double up to HEALTH_BACKOFF_MAX. */
+const HEALTH_BACKOFF_BASE_MS = 250;
+
 /** The origin pool the config describes; `onAttempt` feeds the upstream metrics. */
 export function originPoolOf(config: EdgeConfig, clock: Clock, log: Logger, onAttempt: (origin: string, outcome: UpstreamOutcome) => void): OriginPool {
   return new OriginPool({
@@ -82,6 +89,13 @@ export function originPoolOf(config: EdgeConfig, clock: Clock, log: Logger, onAt
     connectTimeoutMs: config.upstreamConnectTimeout * 1000,
     timeoutMs: config.upstreamTimeout * 1000,
     failTimeoutMs: config.failTimeout * 1000,
+    health: {
+      path: config.healthPath,
+      intervalMs: config.healthInterval * 1000,
+      timeoutMs: config.healthTimeout * 1000,
+      backoffBaseMs: HEALTH_BACKOFF_BASE_MS,
+      backoffMaxMs: config.healthBackoffMax * 1000,
+    },
     connections: config.upstreamConnections,
     maxObjectBytes: config.maxObjectBytes,
     headers: config.originSecret ? { [config.originSecretHeader.toLowerCase()]: config.originSecret } : {},

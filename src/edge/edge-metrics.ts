@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { UpstreamOutcome } from './origin-pool';
+import type { OriginState, UpstreamOutcome } from './origin-pool';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'EXPIRED' | 'STALE' | 'UPDATING' | 'BYPASS';
 export const CACHE_STATUSES: readonly CacheStatus[] = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'BYPASS'];
@@ -17,6 +17,8 @@ export interface EdgeTotals {
 export interface CacheGauges {
   bytes(): number;
   objects(): number;
+  /** The origins this process holds (none in a cluster worker). */
+  origins(): readonly OriginState[];
 }
 
 /**
@@ -61,6 +63,15 @@ export class EdgeMetrics {
       registers: [registry],
       collect() {
         this.set(cache.bytes());
+      },
+    });
+    new Gauge({
+      name: 'spherecast_edge_origin_up',
+      help: 'Whether each origin answers (1) or is down and only health-probed (0)',
+      labelNames: ['origin'],
+      registers: [registry],
+      collect() {
+        for (const o of cache.origins()) this.set({ origin: o.url }, o.up ? 1 : 0);
       },
     });
     new Gauge({

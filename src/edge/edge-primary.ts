@@ -48,6 +48,7 @@ export class EdgePrimary {
   /** Forks the workers; resolves once every one listens. */
   async start(): Promise<void> {
     cluster.setupPrimary({ serialization: 'advanced' });
+    this.tier.start();
     const listening = [];
     for (let i = 0; i < this.config.workers; i++) listening.push(this.fork());
     await Promise.all(listening);

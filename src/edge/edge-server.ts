@@ -246,6 +246,7 @@ export class EdgeServer {
       throw scError('SC_ERR_LISTEN', `${this.config.host}:${this.config.httpPort}`, (err as Error).message);
     }
     const port = (this.app.server.address() as AddressInfo).port;
+    this.tier.start();
     // Expired entries that can no longer be used are dropped before the LRU would get to them.
     this.purgeTimer = setInterval(() => this.tier.store.purgeUseless(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();

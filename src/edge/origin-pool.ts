@@ -1,12 +1,20 @@
 import { Pool } from 'undici';
 import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
+import type { ErrorCode } from '../shared/errors';
+import { HealthProbe } from './health-probe';
+import { OriginHealth } from './origin-health';
 
 /**
  * The origins, in order of preference, each behind an undici keep-alive Pool. Like nginx's
- * proxy_next_upstream: a connect error, a timeout or a 502/503/504 moves on to the next origin,
- * and the failing origin is skipped for `failTimeoutMs` before it is tried again. The edge never
- * contacts any host but these: request paths are appended to a fixed origin, never parsed as URLs.
+ * proxy_next_upstream: a connect error, a timeout or a 502/503/504 moves on to the next origin.
+ * An origin that does not answer (timeout, refused or broken connection, failed health probe) is
+ * down: no request goes to it, requests still waiting for its answer are given up at once, and
+ * only its health probe (OriginHealth) brings it back. With every origin down a fetch fails at
+ * once instead of waiting out UPSTREAM_TIMEOUT, so the cache can answer from a stale copy or fail
+ * fast. An origin that answers 502/503/504 is alive but passed over for `failTimeoutMs` while
+ * another one is usable. The edge never contacts any host but these: request paths are appended
+ * to a fixed origin, never parsed as URLs.
  */
 export interface UpstreamResponse {
   status: number;
@@ -17,16 +25,22 @@ export interface UpstreamResponse {
 
 export type FetchResult =
   | { ok: true; response: UpstreamResponse }
-  /** No origin gave a usable answer: 504 when the last attempt timed out, 502 otherwise. */
-  | { ok: false; status: 502 | 504; message: string };
+  /**
+   * No origin gave a usable answer: 503 when every origin is down (then `retryAfterSeconds` says
+   * when the next probe is due), 504 when the last attempt timed out, 502 otherwise.
+   */
+  | { ok: false; status: 502 | 503 | 504; code: ErrorCode; message: string; retryAfterSeconds?: number };
 
-export type UpstreamOutcome = 'ok' | 'connect_error' | 'timeout' | 'bad_gateway' | 'too_large';
+/** `origin_down`: given up while waiting for the answer, because the origin was found down meanwhile. */
+export type UpstreamOutcome = 'ok' | 'connect_error' | 'timeout' | 'bad_gateway' | 'too_large' | 'origin_down';
 
 export interface OriginPoolOptions {
   origins: readonly string[];
   connectTimeoutMs: number;
   timeoutMs: number;
+  /** How long an origin that answered 502/503/504 is passed over while another one is usable. */
   failTimeoutMs: number;
+  health: { path: string; intervalMs: number; timeoutMs: number; backoffBaseMs: number; backoffMaxMs: number };
   connections: number;
   maxObjectBytes: number;
   /** Sent with every upstream request (the origin secret). */
@@ -38,8 +52,12 @@ export interface OriginPoolOptions {
 
 export interface OriginState {
   url: string;
+  /** Answering, as far as the edge knows; a down origin gets no requests, only health probes. */
   up: boolean;
-  downUntil: number | null;
+  /** When a down origin's next health probe is due (clock time). */
+  nextProbeAt: number | null;
+  /** Until when an origin that answered 502/503/504 is passed over for the others. */
+  passedOverUntil: number | null;
   requests: number;
   failures: number;
   lastError: string | null;
@@ -49,7 +67,11 @@ interface Origin {
   url: string;
   pathPrefix: string;
   pool: Pool;
-  downUntil: number;
+  health: OriginHealth;
+  probe: HealthProbe;
+  /** Requests still waiting for this origin's response head: given up when it goes down. */
+  waiting: Set<AbortController>;
+  passedOverUntil: number;
   requests: number;
   failures: number;
   lastError: string | null;
@@ -61,6 +83,7 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 const STALE_SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 class TooLarge extends Error {}
+class OriginDown extends Error {}
 
 /** Drops a response body unread; the connection is closed rather than drained. */
 function discard(body: NodeJS.ReadableStream & { destroy(err?: Error): void }): void {
@@ -83,9 +106,17 @@ export class OriginPool {
     this.log = opts.log.child({ component: 'origin-pool' });
     this.origins = opts.origins.map((url) => {
       const u = new URL(url);
-      return {
+      const pathPrefix = u.pathname.replace(/\/+$/, '');
+      const probe = new HealthProbe({
+        origin: u.origin,
+        path: pathPrefix + opts.health.path,
+        headers: opts.headers,
+        timeoutMs: opts.health.timeoutMs,
+        connectTimeoutMs: opts.connectTimeoutMs,
+      });
+      const origin: Origin = {
         url,
-        pathPrefix: u.pathname.replace(/\/+$/, ''),
+        pathPrefix,
         pool: new Pool(u.origin, {
           connections: opts.connections,
           connectTimeout: opts.connectTimeoutMs,
@@ -94,20 +125,56 @@ export class OriginPool {
           keepAliveTimeout: 30_000,
           pipelining: 1,
         }),
-        downUntil: 0,
+        probe,
+        health: new OriginHealth({
+          probe: () => probe.run(),
+          intervalMs: opts.health.intervalMs,
+          backoffBaseMs: opts.health.backoffBaseMs,
+          backoffMaxMs: opts.health.backoffMaxMs,
+          clock: opts.clock,
+          onDown: (reason) => this.wentDown(origin, reason),
+          onUp: () => this.log.info({ origin: url }, 'origin answering again'),
+        }),
+        waiting: new Set(),
+        passedOverUntil: 0,
         requests: 0,
         failures: 0,
         lastError: null,
       };
+      return origin;
     });
   }
 
-  /** Origins to try now, in order: those not marked down; if all are, the one that recovers first. */
+  /** Starts the health probes of the origins. */
+  start(): void {
+    for (const o of this.origins) o.health.start();
+  }
+
+  /**
+   * Origins to try now, in order: those up and not passed over; if every one that is up is passed
+   * over, the one whose time runs out first. None when every origin is down.
+   */
   private candidates(): Origin[] {
     const now = this.opts.clock.now();
-    const live = this.origins.filter((o) => o.downUntil <= now);
-    if (live.length > 0) return live;
-    return [this.origins.reduce((a, b) => (b.downUntil < a.downUntil ? b : a))];
+    const up = this.origins.filter((o) => o.health.up);
+    if (up.length === 0) return [];
+    const preferred = up.filter((o) => o.passedOverUntil <= now);
+    if (preferred.length > 0) return preferred;
+    return [up.reduce((a, b) => (b.passedOverUntil < a.passedOverUntil ? b : a))];
+  }
+
+  /** The answer while every origin is down: at once, with the time of the next probe as Retry-After. */
+  private allDown(): FetchResult {
+    const now = this.opts.clock.now();
+    const next = this.origins.map((o) => o.health.nextProbeAt).filter((at): at is number => at !== null);
+    const waitMs = next.length > 0 ? Math.min(...next) - now : 0;
+    return {
+      ok: false,
+      status: 503,
+      code: 'SC_ERR_ORIGINS_DOWN',
+      message: 'every origin is down',
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+    };
   }
 
   /**
@@ -118,6 +185,8 @@ export class OriginPool {
     let lastBad: UpstreamResponse | undefined;
     let last: Attempt | undefined;
     for (const origin of this.candidates()) {
+      // Found down while an earlier origin was being tried.
+      if (!origin.health.up) continue;
       let attempt = await this.attempt(origin, pathAndQuery, conditional);
       if (attempt.kind === 'error' && attempt.code && STALE_SOCKET_CODES.has(attempt.code)) {
         attempt = await this.attempt(origin, pathAndQuery, conditional);
@@ -125,35 +194,51 @@ export class OriginPool {
       last = attempt;
       if (attempt.kind === 'response') {
         if (!FAILOVER_STATUS.has(attempt.response.status)) {
-          this.markUp(origin);
+          origin.passedOverUntil = 0;
           this.opts.onAttempt?.(origin.url, 'ok');
           return { ok: true, response: attempt.response };
         }
         lastBad = attempt.response;
-        this.markDown(origin, `HTTP ${attempt.response.status}`);
+        this.passOver(origin, `HTTP ${attempt.response.status}`);
         this.opts.onAttempt?.(origin.url, 'bad_gateway');
         continue;
       }
       this.opts.onAttempt?.(origin.url, attempt.outcome);
       if (attempt.outcome === 'too_large') {
         // Not the origin's fault: another origin would send the same object.
-        return { ok: false, status: 502, message: attempt.message };
+        return { ok: false, status: 502, code: 'SC_ERR_UPSTREAM', message: attempt.message };
       }
-      this.markDown(origin, attempt.message);
+      if (attempt.outcome !== 'origin_down') {
+        origin.failures++;
+        origin.lastError = attempt.message;
+        origin.health.failed(attempt.message);
+      }
     }
-    if (last?.kind === 'error' && last.outcome === 'timeout') return { ok: false, status: 504, message: last.message };
+    if (last === undefined) return this.allDown();
+    if (last.kind === 'error' && last.outcome === 'timeout') return { ok: false, status: 504, code: 'SC_ERR_UPSTREAM_TIMEOUT', message: last.message };
     if (lastBad) return { ok: true, response: lastBad };
-    return { ok: false, status: 502, message: last?.kind === 'error' ? last.message : 'no origin answered' };
+    if (last.kind === 'error' && last.outcome === 'origin_down' && !this.origins.some((o) => o.health.up)) return this.allDown();
+    return { ok: false, status: 502, code: 'SC_ERR_UPSTREAM', message: last.kind === 'error' ? last.message : 'no origin answered' };
   }
 
   private async attempt(origin: Origin, pathAndQuery: string, conditional: Record<string, string>): Promise<Attempt> {
     origin.requests++;
+    const giveUp = new AbortController();
+    origin.waiting.add(giveUp);
     try {
-      const res = await origin.pool.request({
-        path: origin.pathPrefix + pathAndQuery,
-        method: 'GET',
-        headers: { ...this.opts.headers, ...conditional },
-      });
+      let res;
+      try {
+        res = await origin.pool.request({
+          path: origin.pathPrefix + pathAndQuery,
+          method: 'GET',
+          headers: { ...this.opts.headers, ...conditional },
+          signal: giveUp.signal,
+        });
+      } finally {
+        // Once the head is in, the body's own idle timeout applies: a body still arriving is
+        // not cut off because a probe failed meanwhile.
+        origin.waiting.delete(giveUp);
+      }
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > this.opts.maxObjectBytes) {
         discard(res.body);
@@ -175,6 +260,7 @@ export class OriginPool {
       };
     } catch (err) {
       if (err instanceof TooLarge) return { kind: 'error', outcome: 'too_large', message: err.message };
+      if (giveUp.signal.aborted) return { kind: 'error', outcome: 'origin_down', message: `${origin.url}: given up, the origin was found down` };
       const code = (err as { code?: string }).code;
       const timeout = code !== undefined && TIMEOUT_CODES.has(code);
       return {
@@ -186,26 +272,29 @@ export class OriginPool {
     }
   }
 
-  private markDown(origin: Origin, reason: string): void {
+  /** It answered, but with 502/503/504: try the others first for a while. */
+  private passOver(origin: Origin, reason: string): void {
     origin.failures++;
     origin.lastError = reason;
-    origin.downUntil = this.opts.clock.now() + this.opts.failTimeoutMs;
-    this.log.warn({ origin: origin.url, reason, skipForMs: this.opts.failTimeoutMs }, 'origin failed');
+    origin.passedOverUntil = this.opts.clock.now() + this.opts.failTimeoutMs;
+    this.log.warn({ origin: origin.url, reason, passOverForMs: this.opts.failTimeoutMs }, 'origin failed');
   }
 
-  private markUp(origin: Origin): void {
-    if (origin.downUntil !== 0) {
-      origin.downUntil = 0;
-      this.log.info({ origin: origin.url }, 'origin answering again');
-    }
+  /** Every request still waiting for its answer is given up, so it can fail over or be answered stale now. */
+  private wentDown(origin: Origin, reason: string): void {
+    origin.lastError = reason;
+    this.log.warn({ origin: origin.url, reason, waiting: origin.waiting.size }, 'origin down: probing it until it answers');
+    for (const w of origin.waiting) w.abort(new OriginDown(reason));
+    origin.waiting.clear();
   }
 
   status(): OriginState[] {
     const now = this.opts.clock.now();
     return this.origins.map((o) => ({
       url: o.url,
-      up: o.downUntil <= now,
-      downUntil: o.downUntil > now ? o.downUntil : null,
+      up: o.health.up,
+      nextProbeAt: o.health.nextProbeAt,
+      passedOverUntil: o.passedOverUntil > now ? o.passedOverUntil : null,
       requests: o.requests,
       failures: o.failures,
       lastError: o.lastError,
@@ -213,6 +302,7 @@ export class OriginPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.origins.map((o) => o.pool.close().catch(() => o.pool.destroy())));
+    for (const o of this.origins) o.health.close();
+    await Promise.all(this.origins.map((o) => Promise.all([o.pool.close().catch(() => o.pool.destroy()), o.probe.close()])));
   }
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import { scError } from '../shared/errors';
 import { decideStorage, kindOf, type CachePolicy } from './cache-policy';
 import { makeCachedObject, makeErrorObject, type CachedObject } from './cached-object';
 import type { Fetched, ObjectSource } from './object-source';
@@ -12,6 +13,9 @@ export interface OriginSourceOptions {
   log: Logger;
   handledBy: string;
 }
+
+/** What a client is told when no origin answers; the origins' own errors stay in the log. */
+const CLIENT_TEXT = { 502: 'upstream failed', 503: scError('SC_ERR_ORIGINS_DOWN').message, 504: 'upstream timed out' } as const;
 
 /** The headers of a copy revalidated by a 304: those it was stored with, updated by the 304's (RFC 9111 4.3.4). */
 export function revalidatedHeaders(previous: CachedObject, fresh: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
@@ -44,12 +48,13 @@ export class OriginSource implements ObjectSource {
       result = await origins.fetch(key, conditional);
     } catch (err) {
       this.log.error({ err, key }, 'upstream fetch threw');
-      result = { ok: false as const, status: 502 as const, message: 'upstream failed' };
+      result = { ok: false as const, status: 502 as const, code: 'SC_ERR_UPSTREAM' as const, message: 'upstream failed' };
     }
     const now = clock.now();
     if (!result.ok) {
-      this.log.warn({ key, status: result.status, reason: result.message }, 'no origin answered');
-      return { kind: 'failed', object: makeErrorObject(result.status, result.status === 504 ? 'upstream timed out' : 'upstream failed', handledBy, now) };
+      // Every origin down is already logged once by the pool, not once per request.
+      if (result.code !== 'SC_ERR_ORIGINS_DOWN') this.log.warn({ key, status: result.status, reason: result.message }, 'no origin answered');
+      return { kind: 'failed', object: makeErrorObject(result.status, CLIENT_TEXT[result.status], handledBy, now, { code: result.code, retryAfterSeconds: result.retryAfterSeconds }) };
     }
     let res = result.response;
     if (res.status === 304 && previous) {

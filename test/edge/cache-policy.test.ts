@@ -41,9 +41,11 @@ t.test('kind is decided by the extension, ignoring the query', async (t) => {
 });
 
 t.test('Cache-Control is parsed leniently', async (t) => {
-  t.same(parseCacheControl(undefined), { noStore: false, noCache: false, private: false });
-  t.same(parseCacheControl('public, max-age=10, s-maxage="20"'), { noStore: false, noCache: false, private: false, maxAge: 10, sMaxAge: 20 });
-  t.same(parseCacheControl('No-Store, max-age=abc'), { noStore: true, noCache: false, private: false });
+  t.same(parseCacheControl(undefined), { noStore: false, noCache: false, private: false, mustRevalidate: false });
+  t.same(parseCacheControl('public, max-age=10, s-maxage="20"'), { noStore: false, noCache: false, private: false, mustRevalidate: false, maxAge: 10, sMaxAge: 20 });
+  t.same(parseCacheControl('No-Store, max-age=abc'), { noStore: true, noCache: false, private: false, mustRevalidate: false });
+  t.equal(parseCacheControl('max-age=5, Must-Revalidate').mustRevalidate, true);
+  t.equal(parseCacheControl('proxy-revalidate').mustRevalidate, true);
   t.equal(parseCacheControl('no-cache').noCache, true);
   t.equal(parseCacheControl('private, max-age=5').private, true);
 });
@@ -112,6 +114,19 @@ t.test('a segment stays usable on error for STALE_IF_ERROR past its TTL', async 
   t.equal(usableOnError(e, clock.now()), true);
   clock.advance(1);
   t.equal(usableOnError(e, clock.now()), false);
+});
+
+t.test('must-revalidate, proxy-revalidate and s-maxage: kept, but never served stale (RFC 9111 5.2.2)', async (t) => {
+  for (const cc of ['max-age=10, must-revalidate', 'max-age=10, proxy-revalidate', 's-maxage=10']) {
+    for (const kind of ['segment', 'playlist'] as const) {
+      const d = decideStorage(kind, 200, cc, 0, policy);
+      t.same([d.store, d.ttlMs, d.staleIfErrorMs, d.staleWhileRevalidateMs], [true, 10_000, 0, 0], `${kind}: ${cc}`);
+      const clock = new ManualClock();
+      const e = entryAt(clock, d);
+      clock.advance(10_000);
+      t.same([freshnessOf(e, clock.now()), usableOnError(e, clock.now())], ['expired', false]);
+    }
+  }
 });
 
 t.test('Age counts whole seconds here plus the upstream age', async (t) => {

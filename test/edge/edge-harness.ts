@@ -21,6 +21,8 @@ export interface Route {
   body?: string | Buffer;
   /** Hold the answer this long (ms). */
   delayMs?: number;
+  /** Never answer (a hung origin); the request stays open until the client gives up. */
+  hang?: boolean;
 }
 
 export interface Upstream {
@@ -32,13 +34,20 @@ export interface Upstream {
   seen: string[];
   /** Request headers of the last request. */
   lastHeaders: IncomingMessage['headers'];
+  /** The edge's health probes (GET /healthz), kept out of `hits` and `seen`. */
+  probes: number;
   count(target: string): number;
+  /** Most requests for `target` the upstream held open at once. */
+  maxOpen(target: string): number;
   total(): number;
   close(): Promise<void>;
 }
 
-/** A small origin that answers from `routes` (404 otherwise) and counts every request it gets. */
-export async function startUpstream(t: Tap, routes: Record<string, Route> = {}): Promise<Upstream> {
+/**
+ * A small origin that answers from `routes` (404 otherwise) and counts every request it gets; the
+ * edge's health probes (GET /healthz, unless a route says otherwise) get 200 and are counted apart.
+ */
+export async function startUpstream(t: Tap, routes: Record<string, Route> = {}, listenPort = 0): Promise<Upstream> {
   const up: Upstream = {
     url: '',
     port: 0,
@@ -46,15 +55,28 @@ export async function startUpstream(t: Tap, routes: Record<string, Route> = {}):
     hits: new Map(),
     seen: [],
     lastHeaders: {},
+    probes: 0,
     count: (target) => up.hits.get(target) ?? 0,
+    maxOpen: (target) => maxOpen.get(target) ?? 0,
     total: () => up.seen.length,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+  const open = new Map<string, number>();
+  const maxOpen = new Map<string, number>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '';
+    open.set(target, (open.get(target) ?? 0) + 1);
+    maxOpen.set(target, Math.max(maxOpen.get(target) ?? 0, open.get(target)!));
+    res.once('close', () => open.set(target, open.get(target)! - 1));
+    if (target === '/healthz' && !up.routes.has(target)) {
+      up.probes++;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok\n');
+      return;
+    }
     up.seen.push(target);
     up.hits.set(target, (up.hits.get(target) ?? 0) + 1);
     up.lastHeaders = req.headers;
@@ -77,10 +99,11 @@ export async function startUpstream(t: Tap, routes: Record<string, Route> = {}):
       res.writeHead(route.status ?? 200, { 'content-length': String(Buffer.byteLength(body)), ...route.headers });
       res.end(body);
     };
+    if (route?.hang) return;
     if (route?.delayMs) setTimeout(send, route.delayMs);
     else send();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', () => r()));
   up.port = (server.address() as AddressInfo).port;
   up.url = `http://127.0.0.1:${up.port}`;
   let closed = false;

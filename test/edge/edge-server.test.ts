@@ -77,7 +77,7 @@ t.test('a 404 playlist does not stick; a 404 segment is kept for ERROR_TTL only'
   t.equal((await get(`${url}/hls/new-1.ts`)).status, 200);
 });
 
-t.test('every origin down: cached segments are served STALE, uncached objects and playlists get 502', async (t) => {
+t.test('every origin down: cached segments are served STALE, uncached objects and playlists get 503 with a code and Retry-After', async (t) => {
   const up = await startUpstream(t, { '/hls/s-1.ts': { body: 'seg-1' }, '/hls/live.m3u8': { body: PLAYLIST } });
   const clock = new ManualClock();
   const { url, edge } = await startEdgeInProcess(t, { ORIGINS: up.url, SEGMENT_TTL: '10', STALE_IF_ERROR: '60' }, clock);
@@ -87,13 +87,18 @@ t.test('every origin down: cached segments are served STALE, uncached objects an
   await up.close();
   clock.advance(10_000);
   const stale = await get(`${url}/hls/s-1.ts`);
-  t.same([stale.status, stale.headers['x-media-cache-status'], stale.body.toString()], [200, 'STALE', 'seg-1']);
-  t.equal((await get(`${url}/hls/s-2.ts`)).status, 502);
+  t.same([stale.status, stale.headers['x-media-cache-status'], stale.body.toString(), stale.headers.age], [200, 'STALE', 'seg-1', '10']);
+  t.equal(stale.headers.warning, undefined, 'no Warning header (obsoleted by RFC 9111)');
+  t.equal(edge.status().origins[0]!.up, false, 'the refused connection marked the origin down');
+  const missing = await get(`${url}/hls/s-2.ts`);
+  t.same([missing.status, missing.headers['x-media-error'], missing.headers['cache-control']], [503, 'SC_ERR_ORIGINS_DOWN', 'no-store']);
+  t.match(missing.headers['retry-after'], /^[1-9]\d*$/);
+  t.match(missing.body.toString(), /SC_ERR_ORIGINS_DOWN/);
   const playlist = await get(`${url}/hls/live.m3u8`);
-  t.equal(playlist.status, 502, 'a playlist 10 s past its TTL is never served');
+  t.equal(playlist.status, 503, 'a playlist 10 s past its TTL is never served');
   t.equal(playlist.headers['x-media-cache-status'], 'EXPIRED');
   clock.advance(60_000);
-  t.equal((await get(`${url}/hls/s-1.ts`)).status, 502, 'not beyond STALE_IF_ERROR');
+  t.equal((await get(`${url}/hls/s-1.ts`)).status, 503, 'not beyond STALE_IF_ERROR');
   t.equal(edge.status().stale, 1);
 });
 

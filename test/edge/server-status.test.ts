@@ -24,7 +24,7 @@ const base = (over: Partial<ServerStatus>): ServerStatus => ({
 });
 
 t.test('worker counters and caches add up; origins and identity come from the primary', async (t) => {
-  const origin = { url: 'http://o', up: true, downUntil: null, requests: 3, failures: 0, lastError: null };
+  const origin = { url: 'http://o', up: true, nextProbeAt: null, passedOverUntil: null, requests: 3, failures: 0, lastError: null };
   const primary = base({ upstreamRequests: 3, coalescedWaiters: 2, cache: { objects: 2, bytes: 20, maxBytes: 100, evictions: 1 }, origins: [origin] });
   const w1 = base({ edge: 'ignored', requests: 10, hits: 7, misses: 3, bytesSent: 1000, cache: { objects: 2, bytes: 20, maxBytes: 100, evictions: 0 } });
   const w2 = base({ requests: 5, hits: 5, bytesSent: 500, coalescedWaiters: 1, draining: true, cache: { objects: 1, bytes: 10, maxBytes: 100, evictions: 2 } });
