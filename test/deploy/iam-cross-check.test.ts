@@ -17,7 +17,7 @@ import { buildS3PutEvent } from '../../src/shared/s3-event';
 import { startS3rver } from '../fixtures/s3rver-process';
 import { startSqsServer } from '../fixtures/sqs-server';
 import { publish, startOrigin, waitFor } from '../origin/origin-harness';
-import { SMALL_LADDER, startWorkerProcess } from '../transcoder/harness';
+import { SMALL_LADDER, startRecorder, startWorkerProcess } from '../transcoder/harness';
 import { iamRequestOf, parseCallLog, type Deployment, type IamRequest } from './fixtures/aws-call-iam';
 import { evaluator, FAKE, resolvedProperties, STACK_CHOICES, userData } from './fixtures/cfn-evaluate';
 import { DEPLOY_DIR, loadTemplate } from './fixtures/cfn-template';
@@ -89,9 +89,6 @@ const UNRECORDED: Record<Role, Record<string, string>> = {
   edge: {},
   transcoder: {
     's3:AbortMultipartUpload': 'lib-storage aborts a failed multipart upload of a large rendition',
-    'sqs:SendMessage': 'dead-lettering permanent failures (issue #12, transcoder part: SendMessage to the DLQ)',
-    'sqs:GetQueueAttributes': 'dead-lettering permanent failures (issue #12, transcoder part: reads the redrive policy)',
-    'sns:Publish': 'the completion notice (issue #12, transcoder part: NOTIFY_SNS_TOPIC_ARN)',
   },
 };
 
@@ -145,6 +142,13 @@ t.test('every AWS call the origin and the transcoder make is allowed by their ro
   t.teardown(() => admin.destroy());
   // The stack's queue name, so the recorded queue URL maps to the stack's queue ARN.
   const { QueueUrl } = await admin.send(new CreateQueueCommand({ QueueName: transcoderEnv.QUEUE.split('/').pop()! }));
+  const { QueueUrl: deadLetterUrl } = await admin.send(new CreateQueueCommand({ QueueName: transcoderEnv.DEAD_LETTER_QUEUE!.split('/').pop()! }));
+  // No SNS emulator exists for Node: a local endpoint answers Publish as SNS does, so the real SDK's call is recorded.
+  const sns = await startRecorder(t, () => ({
+    status: 200,
+    type: 'text/xml',
+    body: '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>1</MessageId></PublishResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></PublishResponse>',
+  }));
   const aws = { S3_ENDPOINT: s3.endpoint, AWS_REGION: FAKE.region, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
 
   // The origin records a short publish and uploads it to the stack's ingress prefix.
@@ -166,11 +170,13 @@ t.test('every AWS call the origin and the transcoder make is allowed by their ro
   t.teardown(() => queue.close());
   await queue.send(buildS3PutEvent({ bucket: ingressBucket, key: uploaded.key!, size: info.size, etag: info.etag }));
   const transcoderLog = join(work, 'transcoder-calls.jsonl');
-  // Without an SNS stand-in the completion notice (another part of issue #12) is left out here; its
-  // permission is checked statically (UNRECORDED) until a local SNS endpoint can record it.
-  const { NOTIFY_SNS_TOPIC_ARN: _topic, ...transcoderSettings } = transcoderEnv;
+  // A permanent failure too: a text file posing as a recording is dead-lettered at once.
+  const bad = await ingress.putBuffer(`${uploaded.key!.replace(/[^/]*$/, '')}not-video.mp4`, 'this is not a video\n');
+  await queue.send(buildS3PutEvent({ bucket: ingressBucket, key: bad.key, size: bad.size, etag: bad.etag }));
   const w = startWorkerProcess(t, {
-    ...transcoderSettings,
+    ...transcoderEnv,
+    SNS_ENDPOINT: sns.url,
+    DEAD_LETTER_QUEUE: deadLetterUrl!,
     ...aws,
     QUEUE: QueueUrl!,
     SQS_ENDPOINT: sqsEndpoint,
@@ -185,14 +191,16 @@ t.test('every AWS call the origin and the transcoder make is allowed by their ro
     AWS_CALL_LOG: transcoderLog,
   });
   await w.waitFor((l) => l.msg === 'job done', 'job done');
+  await w.waitFor((l) => /dead-lettered at once/.test(String(l.msg)), 'the bad source dead-lettered');
+  await waitFor('both completion notices sent', () => (sns.requests.length >= 2 ? true : undefined), 30_000);
   t.equal(await w.stop(), 0);
 
   recorded.origin = parseCallLog(readFileSync(originLog, 'utf8'));
   recorded.transcoder = parseCallLog(readFileSync(transcoderLog, 'utf8'));
   // Guards against a check that passes because nothing was recorded.
   t.same(['s3:HeadObject', 's3:PutObject'].filter((o) => !operations(recorded.origin!).includes(o)), [], 'the origin uploaded and verified');
-  const mustHave = ['s3:GetObject', 's3:HeadObject', 's3:PutObject', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage'];
-  t.same(mustHave.filter((o) => !operations(recorded.transcoder!).includes(o)), [], 'the transcoder received, downloaded, published, extended and deleted');
+  const mustHave = ['s3:GetObject', 's3:HeadObject', 's3:PutObject', 'sns:Publish', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage', 'sqs:SendMessage'];
+  t.same(mustHave.filter((o) => !operations(recorded.transcoder!).includes(o)), [], 'the transcoder received, downloaded, published, extended, dead-lettered, notified and deleted');
   for (const role of ['origin', 'transcoder'] as const) {
     const requests = unique(recorded[role]!.map((c) => iamRequestOf(c, deployment)));
     t.comment(`${role} AWS calls: ${operations(recorded[role]!).join(', ')}`);

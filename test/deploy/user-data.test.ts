@@ -21,7 +21,7 @@ const SDK_ENV = new Set(['AWS_REGION']);
  * Settings the stack already writes for a program change made in parallel (issue #12: the transcoder's
  * SNS completion notice). Checked like any other once the program's schema has them.
  */
-const PENDING_SETTINGS: Record<string, Set<string>> = { transcoder: new Set(['NOTIFY_SNS_TOPIC_ARN']) };
+const PENDING_SETTINGS: Record<string, Set<string>> = {};
 const secretArn = (name: string) => `arn:aws:secretsmanager:${FAKE.region}:${FAKE.accountId}:secret:${name}-AbCdEf`;
 
 const resolvedOrigin = () => resolvedProperties(tpl, defaults, 'OriginLaunchTemplate')!;
@@ -88,6 +88,7 @@ t.test('transcoder user data sets ingress, egress, queue and region', async (t) 
     SPOT_MONITOR: 'on',
     AWS_REGION: FAKE.region,
     NOTIFY_SNS_TOPIC_ARN: `arn:aws:sns:${FAKE.region}:${FAKE.accountId}:${FAKE.stackName}-TranscodeNoticeTopic`,
+    DEAD_LETTER_QUEUE: `https://sqs.${FAKE.region}.amazonaws.com/${FAKE.accountId}/${FAKE.stackName}-TranscodingDeadLetterQueue`,
   });
 });
 
