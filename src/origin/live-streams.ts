@@ -5,6 +5,8 @@ import { HlsPackager } from './hls-packager';
 import { MediaInfo } from './media-info';
 import { Recorder } from './recorder';
 import { flvTag } from './flv-writer';
+import { DelayedUnlink } from './delayed-unlink';
+import { finishLeftoverPlaylists } from './hls-leftovers';
 
 /** One publish in progress, as the ingest hands it over. */
 export interface PublishStart {
@@ -48,10 +50,24 @@ export class LiveStreams {
   private readonly streams = new Map<string, LiveStream>();
   private readonly log: Logger;
   readonly hlsDir: string;
+  /** Segments of every stream (and of earlier runs) waiting out their retention. */
+  private readonly deleter: DelayedUnlink;
 
   constructor(private readonly opts: LiveStreamsOptions) {
     this.log = opts.log.child({ component: 'streams' });
     this.hlsDir = join(opts.mediaDir, 'hls');
+    this.deleter = new DelayedUnlink(opts.clock);
+  }
+
+  /** Before any publish: finishes what an earlier run left live (see hls-leftovers.ts). */
+  async start(): Promise<void> {
+    const o = this.opts;
+    await finishLeftoverPlaylists({ hlsDir: this.hlsDir, fragmentSeconds: o.fragmentSeconds, playlistSeconds: o.playlistSeconds, deleter: this.deleter, clock: o.clock, log: o.log });
+  }
+
+  /** After every stream ended: segments still waiting are found again by the next start. */
+  close(): void {
+    this.deleter.close();
   }
 
   get size(): number {
@@ -80,6 +96,8 @@ export class LiveStreams {
       playlistSeconds: this.opts.playlistSeconds,
       ffmpegPath: this.opts.ffmpegPath,
       info,
+      deleter: this.deleter,
+      clock: this.opts.clock,
       log: this.opts.log,
     });
     const rec = this.opts.record;

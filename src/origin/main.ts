@@ -55,6 +55,7 @@ void runProgram({
       clock,
       log,
     });
+    await streams.start();
     const hooks = new PublishHooks({ onPublish: config.onPublish, onPublishDone: config.onPublishDone, timeoutMs: config.hookTimeout * 1000, log });
     const rtmp = new RtmpIngest({
       host: config.host,
@@ -105,6 +106,7 @@ void runProgram({
         // Publishers first, so every stream writes its final playlist while HTTP still serves it.
         await rtmp.close();
         await http.close();
+        streams.close();
         // Leave a little of the deadline for the exit itself; what is not uploaded resumes on the next start.
         await uploader?.close(Math.max(1000, config.shutdownTimeout * 1000 - 2000));
       },
