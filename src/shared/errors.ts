@@ -17,6 +17,7 @@ const REGISTRY = {
   SC_ERR_STREAM_BUSY: { status: 409, message: 'stream %s already has a publisher' },
   SC_ERR_UNSUPPORTED_CODEC: { status: 415, message: 'unsupported codec in %s: %s' },
   SC_ERR_MEDIA: { status: 422, message: 'corrupt or unreadable media: %s' },
+  SC_ERR_KEYFRAME_INTERVAL: { status: 422, message: 'keyframes of %s are %s s apart, more than HLS_FRAGMENT (%s s), so its segments are that long and players wait longer: set the encoder keyframe interval to %s s (OBS: Settings > Output > Keyframe Interval)' },
   SC_ERR_WEBHOOK: { status: 502, message: 'webhook %s failed: %s' },
   SC_ERR_STORE: { status: 502, message: 'object store %s: %s' },
   SC_ERR_STORE_VERIFY: { status: 502, message: 'upload of %s not verified: %s' },
