@@ -9,7 +9,7 @@ import { LocalObjectStore } from '../../src/shared/object-store-local';
 import { RecordingUploader } from '../../src/origin/recording-uploader';
 import { ffprobeJson, publish, startOrigin, waitFor } from './origin-harness';
 
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
+type Tap = { teardown(fn: () => unknown): void };
 
 /** A real FLV part as the recorder writes them: H.264 + AAC, `seconds` long. */
 function makeFlv(path: string, seconds: number): void {
