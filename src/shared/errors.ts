@@ -8,6 +8,7 @@ const REGISTRY = {
   SC_ERR_FFMPEG_MISSING: { status: 500, message: '%s' },
   SC_ERR_LISTEN: { status: 500, message: 'cannot listen on %s: %s' },
   SC_ERR_BAD_PATH: { status: 400, message: 'bad path: %s' },
+  SC_ERR_BAD_REQUEST: { status: 400, message: 'bad request: %s' },
   SC_ERR_NOT_FOUND: { status: 404, message: 'not found: %s' },
   SC_ERR_METHOD: { status: 405, message: 'method not allowed: %s' },
   SC_ERR_UNAUTHORIZED: { status: 401, message: 'unauthorized: %s' },
