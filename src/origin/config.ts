@@ -22,7 +22,7 @@ export const originSchema = {
   rtmpIdleTimeout: setting('RTMP_IDLE_TIMEOUT', 30, seconds({ min: 1 }), 'close RTMP connections that send nothing for this long'),
   maxStreams: setting('MAX_STREAMS', 64, integer({ min: 1 }), 'most concurrent publishers'),
   record: setting('RECORD', 'all' as 'all' | 'off', oneOf(['all', 'off'] as const), 'record every stream under MEDIA_DIR/rec and upload each part to INGRESS'),
-  recordMaxSize: setting('RECORD_MAX_SIZE', 128000 * 1024, size({ min: 64 * 1024 }), 'recording rollover size (a new part starts at the next keyframe)'),
+  recordMaxSize: setting('RECORD_MAX_SIZE', '128000K', size({ min: 64 * 1024 }), 'recording rollover size (a new part starts at the next keyframe)'),
   recordDoneExec: setting('RECORD_DONE_EXEC', '', string, 'shell command run after each part is uploaded, as `sh -c CMD sh <mp4 path> <basename>` (exec_record_done)'),
   ingress: setting('INGRESS', '', string, 'object store for recordings: a folder, file:///path or s3://bucket/prefix (empty = MEDIA_DIR/ingress)'),
   queue: setting('QUEUE', '', string, 'job queue fed with an S3 event per upload when INGRESS is local: a folder or file:///path (empty = MEDIA_DIR/queue); on S3 the bucket notification feeds SQS'),
