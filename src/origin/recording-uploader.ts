@@ -33,6 +33,8 @@ interface Item {
   attempts: number;
   /** Not tried again before this time (ms): its own backoff, which holds no other item back. */
   notBefore: number;
+  /** Its MP4 was remuxed by this run, so a retry of the upload needs no new remux. */
+  remuxed: boolean;
 }
 
 /**
@@ -78,7 +80,7 @@ export class RecordingUploader {
   add(path: string): void {
     const stem = path.replace(/\.(flv|mp4)$/, '');
     if (this.items.has(stem)) return;
-    this.items.set(stem, { stem, attempts: 0, notBefore: 0 });
+    this.items.set(stem, { stem, attempts: 0, notBefore: 0, remuxed: false });
     this.wake?.();
   }
 
@@ -130,7 +132,7 @@ export class RecordingUploader {
 
   private async attempt(item: Item): Promise<void> {
     try {
-      await this.process(item.stem);
+      await this.process(item);
       this.items.delete(item.stem);
     } catch (err) {
       item.attempts++;
@@ -140,14 +142,17 @@ export class RecordingUploader {
     }
   }
 
-  private async process(stem: string): Promise<void> {
+  private async process(item: Item): Promise<void> {
+    const stem = item.stem;
     const flv = `${stem}.flv`;
     const mp4 = `${stem}.mp4`;
     const hasFlv = await exists(flv);
-    if (!hasFlv && !(await exists(mp4))) return this.gone(stem);
-    if (hasFlv) {
+    const hasMp4 = await exists(mp4);
+    if (!hasFlv && !hasMp4) return this.gone(stem);
+    if (hasFlv && !(item.remuxed && hasMp4)) {
       try {
         await this.remux(flv, mp4);
+        item.remuxed = true;
       } catch (err) {
         if (!(await exists(flv))) return this.gone(stem);
         // Retrying cannot fix corrupt media: keep it aside for an operator, never delete it.
