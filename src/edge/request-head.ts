@@ -77,8 +77,7 @@ export function readRequestHead(buf: Buffer, start: number, maxBytes: number, se
     if (lower === 'host') {
       hosts++;
       if (!validHostValue(value)) return { kind: 'complex' };
-    }
-    else if (lower === 'connection') {
+    } else if (lower === 'connection') {
       if (value.trim().toLowerCase() !== 'keep-alive') return { kind: 'complex' };
     }
     if (secretHeader !== '' && lower === secretHeader) {

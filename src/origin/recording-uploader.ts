@@ -89,7 +89,8 @@ export class RecordingUploader {
   }
 
   private async loop(): Promise<void> {
-    for (;;) {
+    // Once the shutdown deadline passed, what is left stays on disk for the next start.
+    while (!this.abort.signal.aborted) {
       const now = Date.now();
       let ready: Item | undefined;
       let nextAt = Infinity;
@@ -105,26 +106,22 @@ export class RecordingUploader {
         continue;
       }
       if (this.stopping && !this.items.size) return;
-      try {
-        await this.idle(nextAt - now);
-      } catch {
-        return; // stopping: what is left stays on disk for the next start
-      }
+      await this.idle(nextAt - now);
     }
   }
 
-  /** Until a part is added, the earliest retry is due, or the uploader stops (then it rejects). */
+  /** Until a part is added, the earliest retry is due, or the shutdown deadline passes. */
   private idle(ms: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve) => {
       const signal = this.abort.signal;
-      if (signal.aborted) return reject(signal.reason);
+      if (signal.aborted) return resolve();
       const done = (): void => {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         this.wake = undefined;
       };
       const timer = Number.isFinite(ms) ? setTimeout(() => (done(), resolve()), ms) : undefined;
-      const onAbort = (): void => (done(), reject(signal.reason));
+      const onAbort = (): void => (done(), resolve());
       signal.addEventListener('abort', onAbort, { once: true });
       this.wake = () => (done(), resolve());
     });
