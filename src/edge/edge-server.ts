@@ -2,12 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { scError } from '../shared/errors';
+import { hostHeaderProblem } from '../shared/http/host-header';
+import { secretEquals } from '../shared/secret-equal';
 import type { EdgeConfig } from './config';
 import type { ClusterLink } from './cluster-link';
 import { checkRequestTarget } from './request-target';
@@ -113,6 +114,11 @@ export class EdgeServer {
       this.refuse(res, 405, 'method not allowed', ['allow', 'GET, HEAD, OPTIONS']);
       return;
     }
+    const badHost = hostHeaderProblem(req.rawHeaders);
+    if (badHost) {
+      this.refuse(res, 400, `bad request: ${badHost}`);
+      return;
+    }
     const url = req.url ?? '';
     const target = checkRequestTarget(url);
     if (!target.ok) {
@@ -155,8 +161,7 @@ export class EdgeServer {
 
   private secretMatches(given: string | string[] | undefined): boolean {
     if (typeof given !== 'string' || this.secret === null) return false;
-    const g = Buffer.from(given);
-    return g.length === this.secret.length && timingSafeEqual(g, this.secret);
+    return secretEquals(given, this.secret);
   }
 
   private refuse(res: ServerResponse, status: number, message: string, extra: string[] = []): void {

@@ -1,12 +1,12 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../shared/clock';
 import { ageSeconds } from './cache-policy';
 import type { CachedObject } from './cached-object';
 import type { CacheStatus } from './edge-metrics';
 import type { Served } from './proxy-cache';
 import { readRequestHead } from './request-head';
+import { secretEquals } from '../shared/secret-equal';
 
 export interface FastPathOptions {
   /** The fresh cached object for a request target, or undefined. */
@@ -209,8 +209,7 @@ export class FastPath {
   private allowed(secret: string | undefined): boolean {
     if (this.secret === null) return true;
     if (secret === undefined) return false;
-    const given = Buffer.from(secret, 'latin1');
-    return given.length === this.secret.length && timingSafeEqual(given, this.secret);
+    return secretEquals(Buffer.from(secret, 'latin1'), this.secret);
   }
 
   private write(socket: Socket, head: Buffer, obj: CachedObject, method: 'GET' | 'HEAD', status: CacheStatus): void {

@@ -1,3 +1,5 @@
+import { validHostValue } from '../shared/http/host-header';
+
 /**
  * A deliberately narrow HTTP/1.1 request-head reader for the cache-hit fast path. It recognises
  * only the plainest requests: `GET` or `HEAD` of an origin-form target over HTTP/1.1, one Host,
@@ -72,8 +74,10 @@ export function readRequestHead(buf: Buffer, start: number, maxBytes: number, se
     if (!FIELD_VALUE.test(value)) return { kind: 'complex' };
     const lower = name.toLowerCase();
     if (COMPLEX_HEADERS.has(lower)) return { kind: 'complex' };
-    if (lower === 'host') hosts++;
-    else if (lower === 'connection') {
+    if (lower === 'host') {
+      hosts++;
+      if (!validHostValue(value)) return { kind: 'complex' };
+    } else if (lower === 'connection') {
       if (value.trim().toLowerCase() !== 'keep-alive') return { kind: 'complex' };
     }
     if (secretHeader !== '' && lower === secretHeader) {

@@ -1,11 +1,15 @@
 import { PassThrough } from 'node:stream';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../shared/logger';
+import type { Clock } from '../shared/clock';
 import { scError } from '../shared/errors';
-import { parseMediaPlaylist, writeMasterPlaylist } from '../shared/hls-playlist';
+import { parseMediaPlaylist, writeMasterPlaylist, type MediaPlaylist } from '../shared/hls-playlist';
+import type { DelayedUnlink } from './delayed-unlink';
+import { leftoverLongestSeconds, orphanRetentionMs, readVariantLeftovers, VARIANT_PLAYLIST } from './hls-leftovers';
+import { SegmentRetention, windowSegmentsOf } from './segment-retention';
 import { flvHeader, flvTag, FLV_AUDIO, FLV_VIDEO } from './flv-writer';
 import type { MediaInfo, TagKind } from './media-info';
 
@@ -17,6 +21,9 @@ export interface HlsPackagerOptions {
   readonly playlistSeconds: number;
   readonly ffmpegPath: string;
   readonly info: MediaInfo;
+  /** Deletes segments once RFC 8216 6.2.2 lets them go. */
+  readonly deleter: DelayedUnlink;
+  readonly clock: Clock;
   readonly log: Logger;
 }
 
@@ -49,30 +56,27 @@ export class HlsPackager {
   private closing = false;
   private startNumber = 0;
   private stderrTail: string[] = [];
+  private readonly retention: SegmentRetention;
 
   constructor(private readonly opts: HlsPackagerOptions) {
     this.variantDir = join(opts.hlsDir, `${opts.name}${opts.variantSuffix}`);
     this.masterPath = join(opts.hlsDir, `${opts.name}.m3u8`);
     this.log = opts.log.child({ component: 'hls', stream: opts.name });
+    // One target duration beyond the spec: players learn of a removal up to a playlist fetch (and its cache lifetime) late.
+    this.retention = new SegmentRetention(opts.fragmentSeconds);
   }
 
   /** Prepares the folder and continues segment numbering after an earlier publish of the same name. */
   async start(): Promise<void> {
     await mkdir(this.variantDir, { recursive: true });
-    const old = join(this.variantDir, 'index.m3u8');
-    try {
-      const p = parseMediaPlaylist(await readFile(old, 'utf8'));
-      this.startNumber = p.mediaSequence + p.segments.length;
-    } catch {
-      this.startNumber = 0;
-    }
-    // The previous publish's segments stay readable for one window (players finishing it), then go.
-    const leftovers = (await readdir(this.variantDir)).filter((f) => f.endsWith('.ts'));
-    if (leftovers.length) {
-      setTimeout(() => {
-        for (const f of leftovers) unlink(join(this.variantDir, f)).catch(() => undefined);
-      }, this.opts.playlistSeconds * 1000).unref();
-    }
+    const old = await readVariantLeftovers(this.variantDir);
+    this.startNumber = old.nextNumber;
+    const now = this.opts.clock.now();
+    // The previous publish's playlist is served until this publish's first one replaces it: its
+    // segments leave then, like any other, and are kept as long as the spec asks from that moment.
+    if (old.playlist) this.retention.observe(old.playlist.segments, now, leftoverLongestSeconds(old.playlist, this.opts));
+    const orphansAt = now + orphanRetentionMs(old.playlist, this.opts, this.opts.fragmentSeconds);
+    for (const f of old.orphans) this.opts.deleter.schedule(join(this.variantDir, f), orphansAt);
   }
 
   /** One FLV tag from the publisher (`tag` is the same tag as FLV bytes). `body` is only valid during this call. */
@@ -99,7 +103,7 @@ export class HlsPackager {
 
   private spawn(dts: number): void {
     const o = this.opts;
-    const windowSegments = Math.max(2, Math.round(o.playlistSeconds / o.fragmentSeconds));
+    const windowSegments = windowSegmentsOf(o.fragmentSeconds, o.playlistSeconds);
     this.input = new PassThrough();
     this.input.write(flvHeader(!!this.audioConfig, !!this.videoConfig));
     if (this.videoConfig) this.input.write(flvTag(FLV_VIDEO, dts, this.videoConfig));
@@ -114,13 +118,13 @@ export class HlsPackager {
         '-map', '0', '-c', 'copy', '-f', 'hls',
         '-hls_time', String(o.fragmentSeconds),
         '-hls_list_size', String(windowSegments),
-        // Segments leave the disk one window after they leave the playlist (RFC 8216 6.2.2).
-        '-hls_delete_threshold', String(windowSegments),
-        '-hls_flags', 'delete_segments+independent_segments+temp_file',
+        // No delete_segments: ffmpeg would delete a fixed count of segments later, sooner than
+        // RFC 8216 6.2.2 allows; we delete each one by the time it left the playlist (retire()).
+        '-hls_flags', 'independent_segments+temp_file',
         '-start_number', String(this.startNumber),
         '-hls_segment_filename', join(this.variantDir, '%d.ts'),
       ])
-      .output(join(this.variantDir, 'index.m3u8'));
+      .output(join(this.variantDir, VARIANT_PLAYLIST));
     cmd.on('stderr', (line: string) => {
       this.stderrTail.push(line);
       if (this.stderrTail.length > 20) this.stderrTail.shift();
@@ -135,9 +139,9 @@ export class HlsPackager {
     });
     cmd.run();
     this.command = cmd;
-    this.watcher = watch(join(this.variantDir, 'index.m3u8'), { ignoreInitial: false });
-    this.watcher.on('add', () => void this.updateMaster());
-    this.watcher.on('change', () => void this.updateMaster());
+    this.watcher = watch(join(this.variantDir, VARIANT_PLAYLIST), { ignoreInitial: false });
+    this.watcher.on('add', () => void this.onPlaylist());
+    this.watcher.on('change', () => void this.onPlaylist());
     this.watcher.on('error', (err) => this.log.warn({ err }, 'playlist watcher error'));
     this.log.info({ startNumber: this.startNumber, windowSegments }, 'packaging started');
   }
@@ -148,11 +152,11 @@ export class HlsPackager {
     this.command?.kill('SIGKILL');
   }
 
-  /** The master lists the variant with BANDWIDTH (peak segment bitrate), RESOLUTION, CODECS and FRAME-RATE as measured. */
-  async updateMaster(): Promise<void> {
+  /** ffmpeg rewrote the variant playlist. */
+  private async onPlaylist(): Promise<void> {
     let text: string;
     try {
-      text = await readFile(join(this.variantDir, 'index.m3u8'), 'utf8');
+      text = await readFile(join(this.variantDir, VARIANT_PLAYLIST), 'utf8');
     } catch {
       return;
     }
@@ -162,6 +166,19 @@ export class HlsPackager {
     } catch {
       return; // caught mid-write by a reader: the next change event brings the whole file
     }
+    this.retire(playlist);
+    await this.updateMaster(playlist);
+  }
+
+  /** Segments that left the playlist are deleted once RFC 8216 6.2.2 lets them go. */
+  private retire(playlist: MediaPlaylist): void {
+    for (const r of this.retention.observe(playlist.segments, this.opts.clock.now())) {
+      this.opts.deleter.schedule(join(this.variantDir, r.uri), r.deleteAtMs);
+    }
+  }
+
+  /** The master lists the variant with BANDWIDTH (peak segment bitrate), RESOLUTION, CODECS and FRAME-RATE as measured. */
+  private async updateMaster(playlist: MediaPlaylist): Promise<void> {
     let peak = 0;
     let bytes = 0;
     let seconds = 0;
@@ -207,7 +224,7 @@ export class HlsPackager {
       const timer = setTimeout(() => this.command?.kill('SIGKILL'), 5000);
       await this.exited;
       clearTimeout(timer);
-      await this.updateMaster().catch(() => undefined);
+      await this.onPlaylist().catch(() => undefined);
     }
     await this.watcher?.close();
   }

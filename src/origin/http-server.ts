@@ -8,6 +8,8 @@ import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
 import { httpStatusOf, scError, type ErrorCode } from '../shared/errors';
 import type { LiveStreams } from './live-streams';
+import { hostHeaderProblem } from '../shared/http/host-header';
+import { secretEquals } from '../shared/secret-equal';
 import { renderStatPage, type StreamStat } from './stat-page';
 
 export interface OriginHttpOptions {
@@ -67,6 +69,8 @@ export class OriginHttpServer {
 
     app.addHook('onRequest', async (req, reply) => {
       reply.header('Access-Control-Allow-Origin', '*');
+      const badHost = hostHeaderProblem(req.raw.rawHeaders);
+      if (badHost) return fail(reply.header('Connection', 'close'), 'SC_ERR_BAD_REQUEST', badHost);
       if (req.url.startsWith('/hls/')) {
         const path = req.url.split('?')[0];
         if (UNSAFE_PATH.test(path.slice(5))) return fail(reply, 'SC_ERR_BAD_PATH', path);
@@ -171,9 +175,11 @@ export class OriginHttpServer {
     this.log.info({ host: o.host, port: this.port }, 'HTTP listening');
   }
 
+  /** `Authorization: Bearer <CONTROL_TOKEN>`; the scheme is case-insensitive (RFC 9110 11.1). */
   private authorized(req: FastifyRequest): boolean {
     const token = this.opts.controlToken;
-    return !!token && req.headers.authorization === `Bearer ${token}`;
+    const m = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+    return !!token && !!m && secretEquals(m[1], token);
   }
 
   stats(): StreamStat[] {

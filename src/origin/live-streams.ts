@@ -5,6 +5,10 @@ import { HlsPackager } from './hls-packager';
 import { MediaInfo } from './media-info';
 import { Recorder } from './recorder';
 import { flvTag } from './flv-writer';
+import { DelayedUnlink } from './delayed-unlink';
+import { finishLeftoverPlaylists } from './hls-leftovers';
+import { KeyframeInterval } from './keyframe-interval';
+import { scError } from '../shared/errors';
 
 /** One publish in progress, as the ingest hands it over. */
 export interface PublishStart {
@@ -26,6 +30,7 @@ export interface LiveStream {
   /** Viewer address -> last time it fetched this stream's HLS. */
   readonly viewers: Map<string, number>;
   warnedCodecs: Set<string>;
+  readonly keyframes: KeyframeInterval;
 }
 
 export interface LiveStreamsOptions {
@@ -48,10 +53,24 @@ export class LiveStreams {
   private readonly streams = new Map<string, LiveStream>();
   private readonly log: Logger;
   readonly hlsDir: string;
+  /** Segments of every stream (and of earlier runs) waiting out their retention. */
+  private readonly deleter: DelayedUnlink;
 
   constructor(private readonly opts: LiveStreamsOptions) {
     this.log = opts.log.child({ component: 'streams' });
     this.hlsDir = join(opts.mediaDir, 'hls');
+    this.deleter = new DelayedUnlink(opts.clock);
+  }
+
+  /** Before any publish: finishes what an earlier run left live (see hls-leftovers.ts). */
+  async start(): Promise<void> {
+    const o = this.opts;
+    await finishLeftoverPlaylists({ hlsDir: this.hlsDir, fragmentSeconds: o.fragmentSeconds, playlistSeconds: o.playlistSeconds, deleter: this.deleter, clock: o.clock, log: o.log });
+  }
+
+  /** After every stream ended: segments still waiting are found again by the next start. */
+  close(): void {
+    this.deleter.close();
   }
 
   get size(): number {
@@ -80,13 +99,15 @@ export class LiveStreams {
       playlistSeconds: this.opts.playlistSeconds,
       ffmpegPath: this.opts.ffmpegPath,
       info,
+      deleter: this.deleter,
+      clock: this.opts.clock,
       log: this.opts.log,
     });
     const rec = this.opts.record;
     const recorder = rec
       ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
       : undefined;
-    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, viewers: new Map(), warnedCodecs: new Set() };
+    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds) };
     this.streams.set(start.name, stream);
     try {
       await packager.start();
@@ -112,8 +133,18 @@ export class LiveStreams {
     // One FLV tag per packet, shared by the packager and the recorder (neither changes it).
     const tag = kind === 'metadata' || kind === 'ignored' ? undefined : flvTag(type, dts, body);
     if (!tag) return;
+    if (kind === 'video-key') this.checkKeyframes(stream, dts);
     stream.packager.write(dts, body, kind, tag);
     stream.recorder?.write(dts, body, kind, tag);
+  }
+
+  private checkKeyframes(stream: LiveStream, dts: number): void {
+    const seconds = stream.keyframes.keyframe(dts);
+    if (seconds === undefined) return;
+    const name = stream.start.name;
+    const fragment = this.opts.fragmentSeconds;
+    const err = scError('SC_ERR_KEYFRAME_INTERVAL', name, seconds.toFixed(3), fragment, fragment);
+    this.log.warn({ code: err.code, stream: name, keyframeIntervalSeconds: seconds, hlsFragmentSeconds: fragment }, err.message);
   }
 
   async end(stream: LiveStream): Promise<void> {

@@ -9,12 +9,19 @@ import { checkFfmpeg } from '../shared/ffmpeg-check';
 import { systemClock } from '../shared/clock';
 import { createMetricsRegistry } from '../shared/metrics';
 import { scError } from '../shared/errors';
+import { localFolderOf } from '../shared/local-folder';
 import { originSchema } from './config';
 import { LiveStreams } from './live-streams';
 import { PublishHooks } from './publish-hooks';
 import { parsePublishKeys } from './publish-auth';
 import { RtmpIngest } from './rtmp-ingest';
 import { OriginHttpServer } from './http-server';
+
+/** The local egress folder the origin serves at /vod/: EGRESS as the store parser reads it (a path or file:///path). */
+function vodFolder(egress: string, mediaDir: string): string {
+  if (!egress) return join(mediaDir, 'egress');
+  return localFolderOf(egress, (why) => scError('SC_ERR_CONFIG', `EGRESS ${JSON.stringify(egress)} ${why}; use a path, file:///absolute/path or s3://bucket/prefix`));
+}
 
 void runProgram({
   name: 'origin',
@@ -55,6 +62,7 @@ void runProgram({
       clock,
       log,
     });
+    await streams.start();
     const hooks = new PublishHooks({ onPublish: config.onPublish, onPublishDone: config.onPublishDone, timeoutMs: config.hookTimeout * 1000, log });
     const rtmp = new RtmpIngest({
       host: config.host,
@@ -78,7 +86,7 @@ void runProgram({
       host: config.host,
       port: config.httpPort,
       hlsDir,
-      ...(config.egress.startsWith('s3://') ? {} : { vodDir: config.egress || join(config.mediaDir, 'egress') }),
+      ...(config.egress.startsWith('s3://') ? {} : { vodDir: vodFolder(config.egress, config.mediaDir) }),
       publicDir: config.publicDir,
       variantSuffix: config.hlsVariantSuffix,
       playlistMaxAge: config.playlistCacheSeconds,
@@ -111,6 +119,7 @@ void runProgram({
         // Publishers first, so every stream writes its final playlist while HTTP still serves it.
         await rtmp.close();
         await http.close();
+        streams.close();
         // Leave a little of the deadline for the exit itself; what is not uploaded resumes on the next start.
         await uploader?.close(Math.max(1000, config.shutdownTimeout * 1000 - 2000));
       },

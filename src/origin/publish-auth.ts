@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { secretEquals } from '../shared/secret-equal';
 
 /**
  * Publish authorization, pure: a secret per stream key (`?key=`), and/or HMAC-signed publish URLs
@@ -18,12 +19,6 @@ function first(v: string | string[] | undefined): string {
   return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
 }
 
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 export function parsePublishKeys(pairs: readonly string[]): Map<string, string> {
   return new Map(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
 }
@@ -36,13 +31,13 @@ export function signPublish(secret: string, app: string, name: string, exp: numb
 export function checkPublish(opts: PublishAuthOptions, app: string, name: string, query: PublishQuery, nowMs: number): string | undefined {
   if (!STREAM_NAME.test(name)) return 'stream names are 1-64 letters, digits, _ or -';
   const key = opts.keys.get(name);
-  if (key !== undefined && !same(first(query.key), key)) return 'wrong or missing ?key= for this stream';
+  if (key !== undefined && !secretEquals(first(query.key), key)) return 'wrong or missing ?key= for this stream';
   if (opts.hmacSecret) {
     const exp = Number(first(query.exp));
     const sig = first(query.sig);
     if (!Number.isInteger(exp) || !sig) return 'publish URL is not signed (?exp=&sig=)';
     if (exp * 1000 < nowMs) return 'signed publish URL has expired';
-    if (!same(sig.toLowerCase(), signPublish(opts.hmacSecret, app, name, exp))) return 'publish URL signature does not match';
+    if (!secretEquals(sig.toLowerCase(), signPublish(opts.hmacSecret, app, name, exp))) return 'publish URL signature does not match';
   }
   return undefined;
 }

@@ -6,7 +6,14 @@ import type { Logger } from '../shared/logger';
 import type { ObjectStore } from '../shared/object-store';
 import type { JobQueue } from '../shared/job-queue';
 import { buildS3PutEvent } from '../shared/s3-event';
-import { backoffDelay, sleep } from '../shared/retry';
+import { backoffDelay } from '../shared/retry';
+
+function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
 
 export interface RecordingUploaderOptions {
   readonly recDir: string;
@@ -20,18 +27,34 @@ export interface RecordingUploaderOptions {
   readonly log: Logger;
 }
 
+/** One recording part, by its path without extension: `<name>-<t>` (.flv and/or .mp4). */
+interface Item {
+  readonly stem: string;
+  attempts: number;
+  /** Not tried again before this time (ms): its own backoff, which holds no other item back. */
+  notBefore: number;
+  /** Its MP4 was remuxed by this run, so a retry of the upload needs no new remux. */
+  remuxed: boolean;
+}
+
 /**
  * Takes closed recording parts to the ingress store. The state lives in the recording folder
  * itself, so nothing is lost across crashes and restarts: `<name>-<t>.flv` is a part (open, closed,
- * or left by a crash), `<name>-<t>.mp4` is remuxed and waiting for its upload. Each step writes
- * first and deletes only once the next copy is complete: the FLV goes after the MP4 is renamed
- * into place, the MP4 after the store verified its copy and the job was queued. Failures are
- * retried with backoff until they succeed or the origin stops; a restart picks them up again.
+ * or left by a crash), `<name>-<t>.mp4` is its remux. The FLV is the source of truth until the
+ * store verified the upload: it is remuxed to a temporary name renamed into place, the MP4 is
+ * uploaded, and only then the FLV and the MP4 are deleted. After a crash an MP4 beside its FLV is
+ * never trusted (it may be partial, for instance unflushed when the power went): the part is
+ * remuxed again from the FLV, which costs one stream copy. An MP4 alone was already verified in the
+ * store once (its FLV goes only after that) and is uploaded again, at least once being the rule.
+ *
+ * Each part fails on its own: a failed upload is retried with backoff while the parts behind it
+ * go ahead, and a part whose files are gone (rec/ removed under a running origin) is done, with a
+ * warning, instead of blocking every later one. A restart picks up whatever is left.
  */
 export class RecordingUploader {
   private readonly log: Logger;
-  private readonly todo: string[] = [];
-  private readonly queued = new Set<string>();
+  /** In the order parts were closed (a Map keeps insertion order). */
+  private readonly items = new Map<string, Item>();
   private wake?: () => void;
   private running?: Promise<void>;
   private readonly abort = new AbortController();
@@ -43,7 +66,6 @@ export class RecordingUploader {
 
   /** Picks up what an earlier run left: parts cut short by a crash and remuxed files not yet uploaded. */
   async start(): Promise<void> {
-    await mkdir(join(this.opts.recDir, 'failed'), { recursive: true });
     for (const f of (await readdir(this.opts.recDir)).sort()) {
       if (f.endsWith('.tmp.mp4')) await unlink(join(this.opts.recDir, f)).catch(() => undefined);
       else if (f.endsWith('.flv') || f.endsWith('.mp4')) {
@@ -54,74 +76,112 @@ export class RecordingUploader {
     this.running = this.loop();
   }
 
-  /** A recorder closed a part. */
+  /** A recorder closed a part (its .flv), or start() found one. */
   add(path: string): void {
-    if (this.queued.has(path)) return;
-    this.queued.add(path);
-    this.todo.push(path);
+    const stem = path.replace(/\.(flv|mp4)$/, '');
+    if (this.items.has(stem)) return;
+    this.items.set(stem, { stem, attempts: 0, notBefore: 0, remuxed: false });
     this.wake?.();
   }
 
   get pending(): number {
-    return this.todo.length;
+    return this.items.size;
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopping || this.todo.length) {
-      const path = this.todo[0];
-      if (!path) {
-        if (this.stopping) break;
-        await new Promise<void>((r) => (this.wake = r));
-        this.wake = undefined;
+    // Once the shutdown deadline passed, what is left stays on disk for the next start.
+    while (!this.abort.signal.aborted) {
+      const now = Date.now();
+      let ready: Item | undefined;
+      let nextAt = Infinity;
+      for (const item of this.items.values()) {
+        if (item.notBefore <= now) {
+          ready = item;
+          break;
+        }
+        nextAt = Math.min(nextAt, item.notBefore);
+      }
+      if (ready) {
+        await this.attempt(ready);
         continue;
       }
-      let attempt = 0;
-      for (;;) {
-        try {
-          await this.process(path);
-          break;
-        } catch (err) {
-          attempt++;
-          const delay = backoffDelay(attempt, this.opts.retry);
-          this.log.warn({ code: (err as { code?: string }).code ?? 'SC_ERR_STORE', err: (err as Error).message, file: basename(path), attempt, retryInMs: delay }, 'recording upload failed; will retry');
-          try {
-            await sleep(delay, this.abort.signal);
-          } catch {
-            return; // stopping: what is left stays on disk for the next start
-          }
-        }
-      }
-      this.todo.shift();
-      this.queued.delete(path);
+      if (this.stopping && !this.items.size) return;
+      await this.idle(nextAt - now);
     }
   }
 
-  private async process(path: string): Promise<void> {
-    let mp4 = path;
-    if (path.endsWith('.flv')) {
-      mp4 = path.replace(/\.flv$/, '.mp4');
-      const exists = await stat(mp4).then(() => true, () => false);
-      if (!exists) {
-        try {
-          await this.remux(path, mp4);
-        } catch (err) {
-          // Retrying cannot fix corrupt media: keep it aside for an operator, never delete it.
-          const aside = join(this.opts.recDir, 'failed', basename(path));
-          await rename(path, aside);
-          this.log.error({ code: 'SC_ERR_MEDIA', err: (err as Error).message, file: aside }, 'recording part could not be remuxed; kept in rec/failed');
-          return;
-        }
+  /** Until a part is added, the earliest retry is due, or the shutdown deadline passes. */
+  private idle(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const signal = this.abort.signal;
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+      };
+      const timer = Number.isFinite(ms) ? setTimeout(() => (done(), resolve()), ms) : undefined;
+      const onAbort = (): void => (done(), resolve());
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.wake = () => (done(), resolve());
+    });
+  }
+
+  private async attempt(item: Item): Promise<void> {
+    try {
+      await this.process(item);
+      this.items.delete(item.stem);
+    } catch (err) {
+      item.attempts++;
+      const delay = backoffDelay(item.attempts, this.opts.retry);
+      item.notBefore = Date.now() + delay;
+      this.log.warn({ code: (err as { code?: string }).code ?? 'SC_ERR_STORE', err: (err as Error).message, file: basename(item.stem), attempt: item.attempts, retryInMs: delay, waiting: this.items.size }, 'recording upload failed; will retry (other parts go ahead)');
+    }
+  }
+
+  private async process(item: Item): Promise<void> {
+    const stem = item.stem;
+    const flv = `${stem}.flv`;
+    const mp4 = `${stem}.mp4`;
+    const hasFlv = await exists(flv);
+    const hasMp4 = await exists(mp4);
+    if (!hasFlv && !hasMp4) return this.gone(stem);
+    if (hasFlv && !(item.remuxed && hasMp4)) {
+      try {
+        await this.remux(flv, mp4);
+        item.remuxed = true;
+      } catch (err) {
+        if (!(await exists(flv))) return this.gone(stem);
+        // Retrying cannot fix corrupt media: keep it aside for an operator, never delete it.
+        const failed = join(this.opts.recDir, 'failed');
+        await mkdir(failed, { recursive: true });
+        const aside = join(failed, basename(flv));
+        await rename(flv, aside);
+        await unlink(mp4).catch(() => undefined);
+        this.log.error({ code: 'SC_ERR_MEDIA', err: (err as Error).message, file: aside }, 'recording part could not be remuxed; kept in rec/failed');
+        return;
       }
-      await unlink(path).catch(() => undefined);
     }
     const key = basename(mp4);
-    const info = await this.opts.store.putFile(key, mp4, { contentType: 'video/mp4' });
+    let info;
+    try {
+      info = await this.opts.store.putFile(key, mp4, { contentType: 'video/mp4' });
+    } catch (err) {
+      if (!(await exists(mp4)) && !(await exists(flv))) return this.gone(stem);
+      throw err;
+    }
     if (this.opts.queue) {
       await this.opts.queue.send(buildS3PutEvent({ bucket: this.opts.store.bucket, key: this.opts.store.bucketKey(key), size: info.size, etag: info.etag }));
     }
     this.log.info({ key, bytes: info.size, store: this.opts.store.location }, 'recording uploaded');
     if (this.opts.doneExec) await this.runDoneExec(mp4, key);
-    await unlink(mp4);
+    // The source goes first: an MP4 left alone by a crash here is known to be complete.
+    if (hasFlv) await unlink(flv).catch(() => undefined);
+    await unlink(mp4).catch(() => undefined);
+  }
+
+  private gone(stem: string): void {
+    this.log.warn({ code: 'SC_ERR_NOT_FOUND', file: basename(stem), recDir: this.opts.recDir }, 'recording part is gone from disk (was the recording folder removed?): nothing to upload');
   }
 
   private remux(flv: string, mp4: string): Promise<void> {
@@ -157,6 +217,6 @@ export class RecordingUploader {
     const timer = setTimeout(() => this.abort.abort(), deadlineMs);
     await this.running;
     clearTimeout(timer);
-    if (this.todo.length) this.log.warn({ left: this.todo.length }, 'recordings left for the next start');
+    if (this.items.size) this.log.warn({ left: this.items.size }, 'recordings left for the next start');
   }
 }

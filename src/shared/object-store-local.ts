@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { systemClock, type Clock } from './clock';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -12,11 +13,23 @@ import type { ObjectInfo, ObjectStore, PutOptions } from './object-store';
 
 /** Temporary files live under the root (same filesystem, so rename is atomic) in this folder. */
 const TMP_DIR = '.sc-tmp';
+/**
+ * A temporary file nobody wrote to for this long belongs to a write that died (a process killed
+ * mid-copy): a live write streams into it, so its modification time keeps moving until the rename,
+ * which follows within seconds. Several processes may share a store (origin and transcoder on one
+ * folder), so a store cannot simply empty the folder when it opens: another's write may be under
+ * way. An hour is far beyond any pause of a live write, also on a network filesystem.
+ */
+const STALE_TMP_MS = 60 * 60 * 1000;
+/** Besides when the store opens, stale temporary files are looked for at most this often, on a write. */
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 export interface LocalObjectStoreOptions {
   /** Absolute folder standing in for the bucket; created if missing. */
   readonly root: string;
   readonly log: Logger;
+  /** Compared with temporary files' modification times (tests inject a ManualClock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -33,6 +46,11 @@ export class LocalObjectStore implements ObjectStore {
   readonly bucket: string;
   private readonly root: string;
   private readonly log: Logger;
+  private readonly clock: Clock;
+  private lastSweep: number;
+  private sweeping: Promise<void>;
+  /** This store's own writes under way: never stale, whatever the clocks say. */
+  private readonly writing = new Set<string>();
 
   constructor(opts: LocalObjectStoreOptions) {
     this.root = opts.root.replace(/\/+$/, '') || '/';
@@ -45,6 +63,24 @@ export class LocalObjectStore implements ObjectStore {
     } catch (err) {
       throw storeError(this.location, `cannot use folder ${this.root}`, err);
     }
+    this.clock = opts.clock ?? systemClock;
+    this.lastSweep = this.clock.now();
+    this.sweeping = this.sweepStaleTemp();
+  }
+
+  /** Removes what writes that died left in the temporary folder (see STALE_TMP_MS). */
+  private async sweepStaleTemp(): Promise<void> {
+    const dir = join(this.root, TMP_DIR);
+    const cutoff = this.clock.now() - STALE_TMP_MS;
+    let removed = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const path = join(dir, name);
+      if (this.writing.has(path)) continue;
+      const st = await stat(path).catch(() => undefined);
+      if (!st?.isFile() || st.mtimeMs >= cutoff) continue;
+      if (await unlink(path).then(() => true, () => false)) removed++;
+    }
+    if (removed) this.log.warn({ removed }, 'removed temporary files of writes that died (a process killed mid-copy)');
   }
 
   /** The key an S3 event for this object carries (local stores have no prefix). */
@@ -154,7 +190,9 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.sweeping;
+  }
 
   private checkKey(key: string): void {
     assertObjectKey(key);
@@ -177,7 +215,12 @@ export class LocalObjectStore implements ObjectStore {
     fill: (tmpPath: string) => Promise<{ size: number; md5: string }>,
   ): Promise<ObjectInfo> {
     const path = this.pathOf(key);
+    if (this.clock.now() - this.lastSweep >= SWEEP_EVERY_MS) {
+      this.lastSweep = this.clock.now();
+      this.sweeping = this.sweeping.then(() => this.sweepStaleTemp());
+    }
     const tmpPath = join(this.root, TMP_DIR, `${randomBytes(8).toString('hex')}.tmp`);
+    this.writing.add(tmpPath);
     try {
       const expected = await fill(tmpPath);
       await fsyncPath(tmpPath);
@@ -202,6 +245,8 @@ export class LocalObjectStore implements ObjectStore {
       await unlink(tmpPath).catch(() => undefined);
       if (isScError(err)) throw err;
       throw storeError(this.location, `put ${key}`, err);
+    } finally {
+      this.writing.delete(tmpPath);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { scError } from '../errors';
-import type { Parser } from './parsers';
+import type { NotationParser, Parser } from './parsers';
 
 /**
  * Configuration: defaults, then a JSON file (`--config file.json`), then the environment, then
@@ -16,13 +16,20 @@ export interface Setting<T> {
   readonly help: string;
   /** Never printed back (help shows "(secret)"). */
   readonly secret?: boolean;
+  /** The default as written in the schema, when that is not how it prints (`128000K`, not 131072000). */
+  readonly shown?: string;
 }
 
 export type Schema = Record<string, Setting<any>>;
 export type ConfigOf<S extends Schema> = { readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
 
-export function setting<T>(env: string, def: T, parse: Parser<T>, help: string, opts: { secret?: boolean } = {}): Setting<T> {
-  return Object.freeze({ env, default: def, parse, help, secret: opts.secret ?? false });
+export function setting<T>(env: string, def: T, parse: Parser<T>, help: string, opts?: { secret?: boolean }): Setting<T>;
+/** A setting whose default is written in its own notation (`'128000K'`): parsed once here, and shown in --help as written. */
+export function setting(env: string, def: string, parse: NotationParser, help: string, opts?: { secret?: boolean }): Setting<number>;
+export function setting<T>(env: string, def: T | string, parse: Parser<T>, help: string, opts: { secret?: boolean } = {}): Setting<T> {
+  const written = typeof def === 'string' && 'notation' in parse;
+  const value = written ? parse(def) : (def as T);
+  return Object.freeze({ env, default: value, parse, help, secret: opts.secret ?? false, ...(written ? { shown: def as string } : {}) });
 }
 
 export interface CommandLine {
@@ -152,7 +159,8 @@ function show(v: unknown): string {
 /** The `--help` text: usage, then every setting with its default (and its flag, when `flags`). */
 export function helpText<S extends Schema>(program: string, summary: string, schema: S, usage: string[] = [], flags = false): string {
   const rows = Object.entries(schema).map(([key, s]) => {
-    const def = s.secret ? '(secret, unset)' : show(s.default) === '' ? '(unset)' : show(s.default);
+    const shown = s.shown ?? show(s.default);
+    const def = s.secret ? '(secret, unset)' : shown === '' ? '(unset)' : shown;
     return { name: s.env, def, help: flags ? `${flagOf(key)}: ${s.help}` : s.help };
   });
   const w = Math.max(...rows.map((r) => r.name.length));

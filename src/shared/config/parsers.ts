@@ -5,6 +5,9 @@
  */
 export type Parser<T> = (raw: unknown) => T;
 
+/** A parser of numbers written in a notation of their own (sizes: `128000K`): defaults may be written in it too. */
+export type NotationParser = Parser<number> & { readonly notation: string };
+
 function text(raw: unknown): string {
   if (typeof raw === 'string') return raw.trim();
   if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
@@ -50,8 +53,8 @@ export function seconds(opts: { min?: number; max?: number } = {}): Parser<numbe
 }
 
 /** Bytes with nginx-style suffixes: 128000K, 2M, 1G (powers of 1024, as nginx reads them). */
-export function size(opts: { min?: number } = {}): Parser<number> {
-  return (raw) => {
+export function size(opts: { min?: number } = {}): NotationParser {
+  const parse: Parser<number> = (raw) => {
     const s = text(raw);
     const m = /^(\d+)([kKmMgG]?)$/.exec(s);
     if (!m) throw new Error(`must be a size like 128000K, 2M or 1G, got "${s}"`);
@@ -60,6 +63,7 @@ export function size(opts: { min?: number } = {}): Parser<number> {
     if (opts.min !== undefined && n < opts.min) throw new Error(`must be at least ${opts.min} bytes, got ${n}`);
     return n;
   };
+  return Object.assign(parse, { notation: 'size' });
 }
 
 export const bool: Parser<boolean> = (raw) => {
