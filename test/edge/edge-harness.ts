@@ -165,7 +165,7 @@ export async function startEdgeProcess(t: Tap, env: Record<string, string>): Pro
     }
   });
   const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`edge did not start:\n${out}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`edge did not start:\n${out}`)), 45_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);

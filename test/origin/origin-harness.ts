@@ -76,7 +76,7 @@ export async function startOrigin(t: Tap, env: Record<string, string> = {}): Pro
     await exited;
     rmSync(mediaDir, { recursive: true, force: true });
   });
-  await waitFor('origin /healthz', async () => (await fetch(origin.url('/healthz'))).ok || undefined, 20_000);
+  await waitFor('origin /healthz', async () => (await fetch(origin.url('/healthz'))).ok || undefined, 45_000);
   return origin;
 }
 
