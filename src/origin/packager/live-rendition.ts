@@ -13,7 +13,17 @@ export interface LiveRenditionOptions {
   readonly epochMs: number;
   readonly clock: Clock;
   /** Called with each complete segment (init URI and bytes) for recording and instant VOD. */
-  readonly onSegment?: (segment: { msn: number; duration: number; bytes: Buffer; initUri: string; programDateTime: Date }) => void;
+  readonly onSegment?: (segment: CompleteSegment) => void;
+  /** Called when a segment left the playlist, with the time until which it must stay fetchable. */
+  readonly onRetire?: (uri: string, untilMs: number) => void;
+}
+
+export interface CompleteSegment {
+  readonly msn: number;
+  readonly duration: number;
+  readonly bytes: Buffer;
+  readonly initUri: string;
+  readonly programDateTime: Date;
 }
 
 interface StoredPart extends PlaylistPart {
@@ -47,7 +57,8 @@ interface Waiter {
 
 export const partUri = (msn: number, part: number) => `${msn}.${part}.m4s`;
 export const segmentUri = (msn: number) => `${msn}.m4s`;
-const initUri = (n: number) => `init-${n}.mp4`;
+/** Named after the first segment that maps it, so a later publish of the same name never reuses a name. */
+const initUri = (msn: number) => `init-${msn}.mp4`;
 
 /**
  * One rendition of a live stream in fMP4 with LL-HLS (gohlslib's muxer_stream): its init
@@ -79,7 +90,7 @@ export class LiveRendition {
   /** A new codec configuration: the next segment maps a new init segment after a discontinuity. */
   setInit(bytes: Buffer): void {
     if (this.currentInit && this.inits.get(this.currentInit)!.equals(bytes)) return;
-    const uri = initUri(this.inits.size);
+    const uri = initUri(this.nextMsn);
     this.inits.set(uri, bytes);
     this.initChanged = this.currentInit !== undefined;
     this.currentInit = uri;
@@ -160,11 +171,32 @@ export class LiveRendition {
       total -= gone.duration;
       if (this.segments[0]!.discontinuity) this.discontinuitySequence++;
       // The segment: its duration plus the playlist's; its parts: three target durations (LL-HLS 6.2.2).
-      this.retired.set(gone.uri, { bytes: gone.bytes, until: now + (gone.duration + total) * 1000 });
+      const until = now + (gone.duration + total) * 1000;
+      this.retired.set(gone.uri, { bytes: gone.bytes, until });
+      this.opts.onRetire?.(gone.uri, until);
       const partsUntil = now + 3 * this.targetDuration * 1000;
       for (const p of gone.parts) this.retired.set(p.uri, { bytes: p.bytes, until: partsUntil });
     }
     for (const [uri, r] of this.retired) if (r.until < now) this.retired.delete(uri);
+  }
+
+  /** Init segments by URI, for writing them beside the playlist on disk. */
+  initSegment(uri: string): Buffer | undefined {
+    return this.inits.get(uri);
+  }
+
+  /** Bytes and seconds of each segment in the playlist, for the master's measured BANDWIDTH. */
+  get segmentSizes(): Array<{ bytes: number; duration: number }> {
+    return this.segments.map((s) => ({ bytes: s.bytes.length, duration: s.duration }));
+  }
+
+  /**
+   * The playlist as written to disk: plain HLS (no parts, no hints), which is what is served once
+   * the stream has ended and the parts are gone.
+   */
+  diskPlaylistText(): string {
+    const { partTarget: _p, preloadHint: _h, open: _o, ...plain } = this.state();
+    return writeLivePlaylist({ ...plain, renditionReports: [] });
   }
 
   private state(): LivePlaylistState {

@@ -12,6 +12,9 @@ export interface StreamPackagerOptions {
   readonly windowSeconds: number;
   readonly clock: Clock;
   readonly onSegment?: LiveRenditionOptions['onSegment'];
+  readonly onRetire?: LiveRenditionOptions['onRetire'];
+  /** Media sequence number of the first segment (numbering continues across publishes of a name). */
+  readonly firstMsn?: number;
   /** Extra boxes for the visual sample entry (spherical metadata). */
   readonly videoEntryBoxes?: readonly Buffer[];
 }
@@ -53,13 +56,17 @@ export class StreamPackager {
   private tracks: { video: boolean; audio: boolean } = { video: false, audio: false };
 
   constructor(private readonly opts: StreamPackagerOptions) {
-    this.rendition = new LiveRendition({
-      windowSeconds: opts.windowSeconds,
-      segmentSeconds: opts.segmentSeconds,
-      epochMs: opts.clock.now(),
-      clock: opts.clock,
-      ...(opts.onSegment ? { onSegment: opts.onSegment } : {}),
-    });
+    this.rendition = new LiveRendition(
+      {
+        windowSeconds: opts.windowSeconds,
+        segmentSeconds: opts.segmentSeconds,
+        epochMs: opts.clock.now(),
+        clock: opts.clock,
+        ...(opts.onSegment ? { onSegment: opts.onSegment } : {}),
+        ...(opts.onRetire ? { onRetire: opts.onRetire } : {}),
+      },
+      opts.firstMsn ?? 0,
+    );
   }
 
   /** The codecs in use, for the master playlist and recordings. */
