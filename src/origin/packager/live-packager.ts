@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import type { DelayedUnlink } from '../delayed-unlink';
-import { readVariantLeftovers, VARIANT_PLAYLIST } from '../hls-leftovers';
+import { VARIANT_PLAYLIST } from '../hls-leftovers';
+import { VariantRetention } from '../variant-retention';
 import type { LiveMaster } from '../live-master';
 import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
 import type { MediaInfo, TagKind } from '../media-info';
@@ -39,10 +40,12 @@ export class LivePackager {
   /** Disk writes in order; a failed write is logged and does not stop packaging. */
   private io: Promise<void> = Promise.resolve();
   private readonly written = new Set<string>();
+  private readonly retention: VariantRetention;
 
   constructor(private readonly opts: LivePackagerOptions) {
     this.variantDir = join(opts.hlsDir, `${opts.name}${opts.variantSuffix}`);
     this.log = opts.log.child({ component: 'packager', stream: opts.name });
+    this.retention = new VariantRetention({ ...opts, variantDir: this.variantDir });
   }
 
   /** The rendition players are answered from while the stream is live. */
@@ -53,19 +56,18 @@ export class LivePackager {
   /** Prepares the folder; numbering continues after an earlier publish of the same name. */
   async start(): Promise<void> {
     await mkdir(this.variantDir, { recursive: true });
-    const old = await readVariantLeftovers(this.variantDir);
+    const firstMsn = await this.retention.adoptLeftovers();
     const o = this.opts;
     this.packager = new StreamPackager({
       segmentSeconds: o.fragmentSeconds,
       partSeconds: o.partSeconds,
       windowSeconds: o.playlistSeconds,
       clock: o.clock,
-      firstMsn: old.nextNumber,
+      firstMsn,
       ...(o.videoEntryBoxes ? { videoEntryBoxes: o.videoEntryBoxes } : {}),
       onSegment: (s) => this.segmentDone(s),
-      onRetire: (uri, until) => o.deleter.schedule(join(this.variantDir, uri), until),
     });
-    this.log.info({ firstMsn: old.nextNumber, partSeconds: o.partSeconds }, 'packaging started (fMP4, LL-HLS)');
+    this.log.info({ firstMsn, partSeconds: o.partSeconds }, 'packaging started (fMP4, LL-HLS)');
   }
 
   /** One FLV tag from the publisher; `body` is only valid during this call. */
@@ -90,11 +92,14 @@ export class LivePackager {
     this.written.add(s.initUri);
     const playlist = rendition.diskPlaylistText();
     const sizes = rendition.segmentSizes;
+    const listed = rendition.listedSegments;
     this.io = this.io
       .then(async () => {
         if (init) await this.writeAtomic(s.initUri, init);
         await this.writeAtomic(`${s.msn}.m4s`, s.bytes);
         await this.writeAtomic(VARIANT_PLAYLIST, playlist);
+        // Only once the playlist without them is on disk do the segments that left it start their time.
+        this.retention.observe(listed);
         await this.opts.master.update(sizes);
       })
       .catch((err) => this.log.error({ err }, `cannot write segment ${s.msn}: ${(err as Error).message}`));

@@ -14,8 +14,6 @@ export interface LiveRenditionOptions {
   readonly clock: Clock;
   /** Called with each complete segment (init URI and bytes) for recording and instant VOD. */
   readonly onSegment?: (segment: CompleteSegment) => void;
-  /** Called when a segment left the playlist, with the time until which it must stay fetchable. */
-  readonly onRetire?: (uri: string, untilMs: number) => void;
 }
 
 export interface CompleteSegment {
@@ -173,7 +171,6 @@ export class LiveRendition {
       // The segment: its duration plus the playlist's; its parts: three target durations (LL-HLS 6.2.2).
       const until = now + (gone.duration + total) * 1000;
       this.retired.set(gone.uri, { bytes: gone.bytes, until });
-      this.opts.onRetire?.(gone.uri, until);
       const partsUntil = now + 3 * this.targetDuration * 1000;
       for (const p of gone.parts) this.retired.set(p.uri, { bytes: p.bytes, until: partsUntil });
     }
@@ -183,6 +180,11 @@ export class LiveRendition {
   /** Init segments by URI, for writing them beside the playlist on disk. */
   initSegment(uri: string): Buffer | undefined {
     return this.inits.get(uri);
+  }
+
+  /** URI and seconds of each segment the playlist lists now. */
+  get listedSegments(): Array<{ uri: string; duration: number }> {
+    return this.segments.map((s) => ({ uri: s.uri, duration: s.duration }));
   }
 
   /** Bytes and seconds of each segment in the playlist, for the master's measured BANDWIDTH. */

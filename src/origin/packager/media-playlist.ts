@@ -76,7 +76,8 @@ export function skippableSegments(state: LivePlaylistState, canSkipUntil: number
   let skippable = 0;
   for (let i = state.segments.length - 1; i >= 0; i--) {
     fromEnd += state.segments[i]!.duration;
-    if (fromEnd > canSkipUntil) {
+    // Segments before i end at or before the Skip Boundary (tolerance: sums of decimal durations).
+    if (fromEnd >= canSkipUntil - 1e-6) {
       skippable = i;
       break;
     }

@@ -72,7 +72,8 @@ export class Segmenter {
       return;
     }
     if (this.partTargetTicks === undefined) {
-      const frames = Math.max(1, Math.ceil((this.opts.partSeconds * driving.timescale) / s.duration - 0.01));
+      // A tenth of a frame of tolerance: millisecond timestamps make 33.3 ms frames look like 33 ms ones.
+      const frames = Math.max(1, Math.ceil((this.opts.partSeconds * driving.timescale) / s.duration - 0.1));
       this.partTargetTicks = Math.round((frames + 0.5) * s.duration);
     }
     if (!this.started) {

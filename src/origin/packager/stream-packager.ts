@@ -12,7 +12,6 @@ export interface StreamPackagerOptions {
   readonly windowSeconds: number;
   readonly clock: Clock;
   readonly onSegment?: LiveRenditionOptions['onSegment'];
-  readonly onRetire?: LiveRenditionOptions['onRetire'];
   /** Media sequence number of the first segment (numbering continues across publishes of a name). */
   readonly firstMsn?: number;
   /** Extra boxes for the visual sample entry (spherical metadata). */
@@ -63,7 +62,6 @@ export class StreamPackager {
         epochMs: opts.clock.now(),
         clock: opts.clock,
         ...(opts.onSegment ? { onSegment: opts.onSegment } : {}),
-        ...(opts.onRetire ? { onRetire: opts.onRetire } : {}),
       },
       opts.firstMsn ?? 0,
     );

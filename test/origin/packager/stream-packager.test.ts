@@ -7,6 +7,7 @@ import { parse } from 'hls-parser';
 import type { MediaPlaylist } from 'hls-parser/types';
 import { ManualClock } from '../../../src/shared/clock';
 import { StreamPackager } from '../../../src/origin/packager/stream-packager';
+import { answerRendition } from '../../../src/origin/packager/rendition-responder';
 import { encodeTestFlv, readFlvTags, type FlvFileTag } from '../../fixtures/flv-file';
 import { listedUris, llPlaylistViolations } from '../../fixtures/ll-playlist-rules';
 
@@ -142,4 +143,17 @@ t.test('a delta update skips old segments and hls-parser reads it', async (t) =>
   t.equal(delta.skip + delta.segments.length, full.segments.length, 'skipped plus listed is the whole playlist');
   const listed = delta.segments.filter((s) => s.uri).reduce((n, s) => n + s.duration, 0);
   t.ok(listed >= 6 * full.targetDuration - 1, 'what is left covers at least CAN-SKIP-UNTIL');
+});
+
+t.test('HTTP answers: a blocking request that is never satisfied gets 503 after three target durations, not cached', async (t) => {
+  const p = new StreamPackager({ segmentSeconds: 1, partSeconds: 0.2, windowSeconds: 10, clock: new ManualClock() });
+  feed(p, tags.slice(0, Math.floor(tags.length / 3)));
+  const pos = p.rendition.position;
+  const q = new URLSearchParams({ _HLS_msn: String(pos.openMsn), _HLS_part: String(pos.openParts) });
+  const answer = await answerRendition(p.rendition, 'index.m3u8', q, { mediaMaxAge: 900 });
+  t.equal(answer.status, 503);
+  t.equal(answer.headers['cache-control'], 'no-store');
+  t.match(JSON.parse(String(answer.body)), { code: 'SC_ERR_HLS_NOT_READY' });
+  const missing = await answerRendition(p.rendition, '999.0.m4s', new URLSearchParams(), { mediaMaxAge: 900 });
+  t.equal(missing.status, 404, 'a part that is not the hinted one is not waited for');
 });
