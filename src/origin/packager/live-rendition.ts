@@ -1,7 +1,7 @@
 import type { Clock } from '../../shared/clock';
 import { writeFragment } from './fragment';
 import type { CutPart } from './segmenter';
-import { writeLivePlaylist, type LivePlaylistState, type PlaylistPart, type PlaylistSegment, type RenditionReport } from './media-playlist';
+import { writeLivePlaylist, type LivePlaylistState, type PlaylistPart, type PlaylistSegment } from './media-playlist';
 import { blockingDecision, type PlaylistDirectives, type PlaylistPosition } from './blocking-request';
 
 export interface LiveRenditionOptions {
@@ -78,7 +78,6 @@ export class LiveRendition {
   private maxSegmentDuration = 0;
   private ended = false;
   private discontinuitySequence = 0;
-  private renditionReports: readonly RenditionReport[] = [];
   private cached?: { full: string; skip?: string };
 
   constructor(private readonly opts: LiveRenditionOptions, firstMsn = 0) {
@@ -98,20 +97,8 @@ export class LiveRendition {
     this.partTarget = seconds;
   }
 
-  setRenditionReports(reports: readonly RenditionReport[]): void {
-    this.renditionReports = reports;
-    this.changed();
-  }
-
   get position(): PlaylistPosition {
     return { openMsn: this.open?.msn ?? this.nextMsn, openParts: this.open?.parts.length ?? 0, partTarget: this.partTarget, ended: this.ended };
-  }
-
-  /** The last complete part, as other renditions report it (EXT-X-RENDITION-REPORT). */
-  get lastPart(): { msn: number; part: number } | undefined {
-    if (this.open?.parts.length) return { msn: this.open.msn, part: this.open.parts.length - 1 };
-    const last = this.segments.at(-1);
-    return last ? { msn: last.msn, part: last.parts.length - 1 } : undefined;
   }
 
   get targetDuration(): number {
@@ -209,7 +196,8 @@ export class LiveRendition {
       segments: this.segments,
       ...(this.open ? { open: this.open } : {}),
       preloadHint: this.open ? partUri(this.open.msn, this.open.parts.length) : partUri(this.nextMsn, 0),
-      renditionReports: this.renditionReports,
+      // One rendition per stream until the live ladder (issue #16) adds others to report.
+      renditionReports: [],
       ended: this.ended,
     };
   }

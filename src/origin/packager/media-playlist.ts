@@ -103,13 +103,14 @@ export function writeLivePlaylist(state: LivePlaylistState, view: PlaylistView =
   lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   if (skipped) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
 
-  // Parts are listed for the segments within three target durations of the end (4.4.4.9).
+  // Parts are listed for the segments that start within three target durations of the end (4.4.4.9).
   const partWindow = 3 * state.targetDuration;
   let fromEnd = state.open ? state.open.parts.reduce((n, p) => n + p.duration, 0) : 0;
   const listParts = state.segments.map(() => false);
-  for (let i = state.segments.length - 1; i >= 0 && fromEnd < partWindow; i--) {
-    listParts[i] = true;
+  for (let i = state.segments.length - 1; i >= 0; i--) {
     fromEnd += state.segments[i]!.duration;
+    if (fromEnd > partWindow + 1e-6) break;
+    listParts[i] = true;
   }
 
   let map = '';

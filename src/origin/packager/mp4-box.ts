@@ -30,12 +30,6 @@ export function u16(v: number): Buffer {
   return b;
 }
 
-export function u24(v: number): Buffer {
-  const b = Buffer.allocUnsafe(3);
-  b.writeUIntBE(v & 0xffffff, 0, 3);
-  return b;
-}
-
 export function u32(v: number): Buffer {
   const b = Buffer.allocUnsafe(4);
   b.writeUInt32BE(v >>> 0, 0);

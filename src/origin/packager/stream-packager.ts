@@ -67,11 +67,6 @@ export class StreamPackager {
     );
   }
 
-  /** The codecs in use, for the master playlist and recordings. */
-  get videoConfig(): VideoTrackConfig | undefined {
-    return this.video;
-  }
-
   setVideoConfig(v: VideoTrackConfig): void {
     if (this.video && this.video.config.record.equals(v.config.record) && this.video.width === v.width) return;
     this.video = { config: { codec: v.config.codec, record: Buffer.from(v.config.record) }, width: v.width, height: v.height };

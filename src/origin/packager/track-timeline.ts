@@ -55,9 +55,4 @@ export class TrackTimeline {
     this.pending = undefined;
     return prev ? { ...prev, duration: this.lastDuration } : undefined;
   }
-
-  /** Decode time the next sample would have if it followed the pending one without a gap. */
-  get nextDecodeTime(): number | undefined {
-    return this.pending ? this.pending.decodeTime + this.lastDuration : undefined;
-  }
 }
