@@ -107,7 +107,10 @@ export function writeLivePlaylist(state: LivePlaylistState, view: PlaylistView =
   const partWindow = 3 * state.targetDuration;
   let fromEnd = state.open ? state.open.parts.reduce((n, p) => n + p.duration, 0) : 0;
   const listParts = state.segments.map(() => false);
-  for (let i = state.segments.length - 1; i >= 0; i--) {
+  // Also at most three segments with parts, the open one included: hls-parser (and so some
+  // checkers) reads the rule as a count; listing fewer parts than the spec allows costs nothing.
+  let slots = state.open?.parts.length ? 2 : 3;
+  for (let i = state.segments.length - 1; i >= 0 && slots > 0; i--, slots--) {
     fromEnd += state.segments[i]!.duration;
     if (fromEnd > partWindow + 1e-6) break;
     listParts[i] = true;
