@@ -11,6 +11,8 @@ export const originSchema = {
   rtmpApp: setting('RTMP_APP', 'live', pattern(/^[A-Za-z0-9_-]{1,64}$/, 'an RTMP application name'), 'the RTMP application publishers use (rtmp://host/APP/NAME)'),
   hlsFragment: setting('HLS_FRAGMENT', 2, seconds({ min: 0.5, max: 60 }), 'target segment length in seconds (segments are cut on keyframes)'),
   hlsPlaylistLength: setting('HLS_PLAYLIST_LENGTH', 20, seconds({ min: 2, max: 3600 }), 'sliding window of the live playlist in seconds'),
+  hlsFormat: setting('HLS_FORMAT', 'fmp4' as 'fmp4' | 'ts', oneOf(['fmp4', 'ts'] as const), 'live segment format: fmp4 (CMAF, packaged in process, Low-Latency HLS parts; H.264, HEVC, AAC) or ts (MPEG-TS through one ffmpeg per stream, the reference layout)'),
+  hlsPart: setting('HLS_PART', 0.2, seconds({ min: 0.1, max: 2 }), 'Low-Latency HLS part duration in seconds (fmp4), rounded up to whole frames'),
   hlsVariantSuffix: setting('HLS_VARIANT_SUFFIX', '_1280', pattern(/^[A-Za-z0-9_-]{0,32}$/, 'letters, digits, _ or -'), 'suffix of the variant folder: /hls/<name><suffix>/index.m3u8'),
   playlistCacheSeconds: setting('HLS_PLAYLIST_MAX_AGE', 1, integer({ min: 0 }), 'Cache-Control max-age for live playlists; keep it at most half of HLS_FRAGMENT, or players behind a cache learn of new segments late and stall'),
   segmentCacheSeconds: setting('HLS_SEGMENT_MAX_AGE', 900, integer({ min: 0 }), 'Cache-Control max-age for segments'),

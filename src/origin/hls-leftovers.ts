@@ -35,7 +35,12 @@ export async function readVariantLeftovers(dir: string): Promise<VariantLeftover
       await unlink(join(dir, f)).catch(() => undefined);
       continue;
     }
-    const m = /^(\d+)\.ts$/.exec(f);
+    // fMP4 init segments are named after the first segment they map: they go with the orphans.
+    if (/^init-\d+\.mp4$/.test(f)) {
+      orphans.push(f);
+      continue;
+    }
+    const m = /^(\d+)\.(ts|m4s)$/.exec(f);
     if (!m) continue;
     nextNumber = Math.max(nextNumber, Number(m[1]) + 1);
     if (!listed.has(f)) orphans.push(f);

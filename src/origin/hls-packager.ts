@@ -1,15 +1,17 @@
 import { PassThrough } from 'node:stream';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
 import { scError } from '../shared/errors';
-import { parseMediaPlaylist, writeMasterPlaylist, type MediaPlaylist } from '../shared/hls-playlist';
+import { parseMediaPlaylist, type MediaPlaylist } from '../shared/hls-playlist';
+import type { LiveMaster } from './live-master';
 import type { DelayedUnlink } from './delayed-unlink';
-import { leftoverLongestSeconds, orphanRetentionMs, readVariantLeftovers, VARIANT_PLAYLIST } from './hls-leftovers';
-import { SegmentRetention, windowSegmentsOf } from './segment-retention';
+import { VARIANT_PLAYLIST } from './hls-leftovers';
+import { windowSegmentsOf } from './segment-retention';
+import { VariantRetention } from './variant-retention';
 import { flvHeader, flvTag, FLV_AUDIO, FLV_VIDEO } from './flv-writer';
 import type { MediaInfo, TagKind } from './media-info';
 
@@ -21,6 +23,7 @@ export interface HlsPackagerOptions {
   readonly playlistSeconds: number;
   readonly ffmpegPath: string;
   readonly info: MediaInfo;
+  readonly master: LiveMaster;
   /** Deletes segments once RFC 8216 6.2.2 lets them go. */
   readonly deleter: DelayedUnlink;
   readonly clock: Clock;
@@ -40,7 +43,6 @@ const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
  */
 export class HlsPackager {
   readonly variantDir: string;
-  readonly masterPath: string;
   private readonly log: Logger;
   private input?: PassThrough;
   private command?: ffmpeg.FfmpegCommand;
@@ -50,33 +52,21 @@ export class HlsPackager {
   private audioFramesWaiting = 0;
   private failed = false;
   private watcher?: FSWatcher;
-  private lastMaster = '';
-  private lastMasterBandwidth = 0;
-  private lastMasterShape = '';
   private closing = false;
   private startNumber = 0;
   private stderrTail: string[] = [];
-  private readonly retention: SegmentRetention;
+  private readonly retention: VariantRetention;
 
   constructor(private readonly opts: HlsPackagerOptions) {
     this.variantDir = join(opts.hlsDir, `${opts.name}${opts.variantSuffix}`);
-    this.masterPath = join(opts.hlsDir, `${opts.name}.m3u8`);
     this.log = opts.log.child({ component: 'hls', stream: opts.name });
-    // One target duration beyond the spec: players learn of a removal up to a playlist fetch (and its cache lifetime) late.
-    this.retention = new SegmentRetention(opts.fragmentSeconds);
+    this.retention = new VariantRetention({ ...opts, variantDir: this.variantDir });
   }
 
   /** Prepares the folder and continues segment numbering after an earlier publish of the same name. */
   async start(): Promise<void> {
     await mkdir(this.variantDir, { recursive: true });
-    const old = await readVariantLeftovers(this.variantDir);
-    this.startNumber = old.nextNumber;
-    const now = this.opts.clock.now();
-    // The previous publish's playlist is served until this publish's first one replaces it: its
-    // segments leave then, like any other, and are kept as long as the spec asks from that moment.
-    if (old.playlist) this.retention.observe(old.playlist.segments, now, leftoverLongestSeconds(old.playlist, this.opts));
-    const orphansAt = now + orphanRetentionMs(old.playlist, this.opts, this.opts.fragmentSeconds);
-    for (const f of old.orphans) this.opts.deleter.schedule(join(this.variantDir, f), orphansAt);
+    this.startNumber = await this.retention.adoptLeftovers();
   }
 
   /** One FLV tag from the publisher (`tag` is the same tag as FLV bytes). `body` is only valid during this call. */
@@ -119,7 +109,7 @@ export class HlsPackager {
         '-hls_time', String(o.fragmentSeconds),
         '-hls_list_size', String(windowSegments),
         // No delete_segments: ffmpeg would delete a fixed count of segments later, sooner than
-        // RFC 8216 6.2.2 allows; we delete each one by the time it left the playlist (retire()).
+        // RFC 8216 6.2.2 allows; we delete each one by the time it left the playlist (VariantRetention).
         '-hls_flags', 'independent_segments+temp_file',
         '-start_number', String(this.startNumber),
         '-hls_segment_filename', join(this.variantDir, '%d.ts'),
@@ -166,54 +156,16 @@ export class HlsPackager {
     } catch {
       return; // caught mid-write by a reader: the next change event brings the whole file
     }
-    this.retire(playlist);
+    this.retention.observe(playlist.segments);
     await this.updateMaster(playlist);
   }
 
-  /** Segments that left the playlist are deleted once RFC 8216 6.2.2 lets them go. */
-  private retire(playlist: MediaPlaylist): void {
-    for (const r of this.retention.observe(playlist.segments, this.opts.clock.now())) {
-      this.opts.deleter.schedule(join(this.variantDir, r.uri), r.deleteAtMs);
-    }
-  }
-
-  /** The master lists the variant with BANDWIDTH (peak segment bitrate), RESOLUTION, CODECS and FRAME-RATE as measured. */
+  /** The master's figures come from the segments' sizes on disk. */
   private async updateMaster(playlist: MediaPlaylist): Promise<void> {
-    let peak = 0;
-    let bytes = 0;
-    let seconds = 0;
-    for (const s of playlist.segments) {
-      const size = await stat(join(this.variantDir, s.uri)).then((st) => st.size, () => 0);
-      if (!size || s.duration <= 0) continue;
-      peak = Math.max(peak, (size * 8) / s.duration);
-      bytes += size;
-      seconds += s.duration;
-    }
-    if (!peak) return;
-    const info = this.opts.info;
-    const codecs = [info.video?.codec, info.audio?.codec].filter((c): c is string => !!c);
-    const variant = {
-      uri: `${this.opts.name}${this.opts.variantSuffix}/index.m3u8`,
-      // Rounded up so small swings do not rewrite the master (and invalidate caches) every segment.
-      bandwidth: Math.ceil(peak / 50_000) * 50_000,
-      averageBandwidth: Math.ceil((bytes * 8) / seconds / 50_000) * 50_000,
-      ...(info.video?.width ? { resolution: { width: info.video.width, height: info.video.height } } : {}),
-      codecs,
-      ...(info.frameRate ? { frameRate: Math.round(info.frameRate * 1000) / 1000 } : {}),
-    };
-    if (this.lastMaster) {
-      // Keep the master stable once written unless the peak grew or the stream changed shape.
-      const prev = this.lastMasterBandwidth;
-      if (variant.bandwidth <= prev && this.lastMasterShape === JSON.stringify([variant.codecs, variant.resolution])) return;
-    }
-    const master = writeMasterPlaylist({ variants: [variant], independentSegments: true });
-    if (master === this.lastMaster) return;
-    this.lastMaster = master;
-    this.lastMasterBandwidth = variant.bandwidth;
-    this.lastMasterShape = JSON.stringify([variant.codecs, variant.resolution]);
-    const tmp = `${this.masterPath}.tmp`;
-    await writeFile(tmp, master);
-    await rename(tmp, this.masterPath);
+    const sizes = await Promise.all(
+      playlist.segments.map(async (s) => ({ bytes: await stat(join(this.variantDir, s.uri)).then((st) => st.size, () => 0), duration: s.duration })),
+    );
+    await this.opts.master.update(sizes);
   }
 
   /** Ends the publish: ffmpeg flushes the last segment and writes #EXT-X-ENDLIST. */

@@ -10,6 +10,7 @@ import { httpStatusOf, scError, type ErrorCode } from '../shared/errors';
 import type { LiveStreams } from './live-streams';
 import { hostHeaderProblem } from '../shared/http/host-header';
 import { secretEquals } from '../shared/secret-equal';
+import { answerRendition } from './packager/rendition-responder';
 import { renderStatPage, type StreamStat } from './stat-page';
 
 export interface OriginHttpOptions {
@@ -82,6 +83,16 @@ export class OriginHttpServer {
           const name = m[1].endsWith(o.variantSuffix) && o.variantSuffix ? m[1].slice(0, -o.variantSuffix.length) : m[1];
           o.streams.touchViewer(name, req.ip);
         }
+        // A live fMP4 rendition answers from memory: parts, blocking reloads and hinted parts.
+        const live = /^\/hls\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_.-]+)$/.exec(path);
+        const rendition = live && o.streams.rendition(live[1]);
+        if (live && rendition) {
+          const gone = new AbortController();
+          reply.raw.once('close', () => gone.abort());
+          const query = new URLSearchParams(req.url.slice(path.length + 1));
+          const answer = await answerRendition(rendition, live[2], query, { mediaMaxAge: o.segmentMaxAge }, gone.signal);
+          return reply.code(answer.status).headers(answer.headers).send(answer.body);
+        }
       }
     });
     app.addHook('onResponse', async (req, reply) => {
@@ -106,9 +117,12 @@ export class OriginHttpServer {
         } else if (path.endsWith('.ts')) {
           res.header('Content-Type', 'video/mp2t');
           res.header('Cache-Control', `max-age=${o.segmentMaxAge}`);
+        } else if (path.endsWith('.m4s') || path.endsWith('.mp4')) {
+          res.header('Content-Type', path.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment');
+          res.header('Cache-Control', `max-age=${o.segmentMaxAge}`);
         }
       },
-      allowedPath: (pathName) => /\.(m3u8|ts)$/.test(pathName) && !pathName.endsWith('.tmp'),
+      allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4)$/.test(pathName) && !pathName.endsWith('.tmp'),
     });
     if (o.vodDir) {
       const vodDir = resolve(o.vodDir);

@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
 import { HlsPackager } from './hls-packager';
-import { MediaInfo } from './media-info';
+import { LiveMaster } from './live-master';
+import { MediaInfo, type TagKind } from './media-info';
+import { LivePackager } from './packager/live-packager';
+import type { LiveRendition } from './packager/live-rendition';
 import { Recorder } from './recorder';
 import { flvTag } from './flv-writer';
 import { DelayedUnlink } from './delayed-unlink';
@@ -21,11 +24,20 @@ export interface PublishStart {
   readonly drop: () => void;
 }
 
+/** What LiveStreams needs of a packager: HLS_FORMAT=ts (ffmpeg) or fmp4 (in process, LL-HLS). */
+export interface StreamPackaging {
+  start(): Promise<void>;
+  write(dts: number, body: Buffer, kind: TagKind, tag: Buffer): void;
+  close(): Promise<void>;
+  /** The rendition answered from memory while live (fMP4 only). */
+  readonly rendition?: LiveRendition;
+}
+
 export interface LiveStream {
   readonly start: PublishStart;
   readonly startedAt: number;
   readonly info: MediaInfo;
-  readonly packager: HlsPackager;
+  readonly packager: StreamPackaging;
   readonly recorder?: Recorder;
   /** Viewer address -> last time it fetched this stream's HLS. */
   readonly viewers: Map<string, number>;
@@ -38,6 +50,9 @@ export interface LiveStreamsOptions {
   readonly variantSuffix: string;
   readonly fragmentSeconds: number;
   readonly playlistSeconds: number;
+  /** HLS_FORMAT: fMP4 with LL-HLS parts of `partSeconds`, or MPEG-TS through ffmpeg. */
+  readonly format: 'fmp4' | 'ts';
+  readonly partSeconds: number;
   readonly ffmpegPath: string;
   /** Set when every stream is recorded. */
   readonly record?: { readonly recDir: string; readonly maxBytes: number; readonly onPartClosed: (path: string) => void };
@@ -91,18 +106,11 @@ export class LiveStreams {
 
   async begin(start: PublishStart): Promise<LiveStream> {
     const info = new MediaInfo();
-    const packager = new HlsPackager({
-      hlsDir: this.hlsDir,
-      name: start.name,
-      variantSuffix: this.opts.variantSuffix,
-      fragmentSeconds: this.opts.fragmentSeconds,
-      playlistSeconds: this.opts.playlistSeconds,
-      ffmpegPath: this.opts.ffmpegPath,
-      info,
-      deleter: this.deleter,
-      clock: this.opts.clock,
-      log: this.opts.log,
-    });
+    const o = this.opts;
+    const variant = `${start.name}${o.variantSuffix}`;
+    const master = new LiveMaster({ masterPath: join(this.hlsDir, `${start.name}.m3u8`), variantUri: `${variant}/index.m3u8`, info });
+    const common = { hlsDir: this.hlsDir, name: start.name, variantSuffix: o.variantSuffix, fragmentSeconds: o.fragmentSeconds, playlistSeconds: o.playlistSeconds, info, master, deleter: this.deleter, clock: o.clock, log: o.log };
+    const packager: StreamPackaging = o.format === 'fmp4' ? new LivePackager({ ...common, partSeconds: o.partSeconds }) : new HlsPackager({ ...common, ffmpegPath: o.ffmpegPath });
     const rec = this.opts.record;
     const recorder = rec
       ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
@@ -123,19 +131,36 @@ export class LiveStreams {
   tag(stream: LiveStream, type: number, dts: number, body: Buffer): void {
     const kind = stream.info.observe(type, dts, body);
     if (kind === 'unsupported') {
-      for (const c of stream.info.unsupported) {
-        if (stream.warnedCodecs.has(c)) continue;
-        stream.warnedCodecs.add(c);
-        this.log.warn({ code: 'SC_ERR_UNSUPPORTED_CODEC', stream: stream.start.name, codec: c }, `unsupported ${c}: that track is left out of HLS (H.264 and AAC are packaged)`);
-      }
+      for (const c of stream.info.unsupported) this.warnOnce(stream, c);
       return;
     }
     // One FLV tag per packet, shared by the packager and the recorder (neither changes it).
     const tag = kind === 'metadata' || kind === 'ignored' ? undefined : flvTag(type, dts, body);
     if (!tag) return;
     if (kind === 'video-key') this.checkKeyframes(stream, dts);
+    // ffmpeg 5.1 reads no Enhanced RTMP: HEVC reaches only the fMP4 packager, and is not recorded yet.
+    if (stream.info.videoConfig?.codec === 'hevc' && kind.startsWith('video')) {
+      if (this.opts.format === 'ts') return this.warnOnce(stream, 'video HEVC (HLS_FORMAT=ts)');
+      stream.packager.write(dts, body, kind, tag);
+      if (stream.recorder) this.warnOnce(stream, 'video HEVC in recordings');
+      return;
+    }
     stream.packager.write(dts, body, kind, tag);
     stream.recorder?.write(dts, body, kind, tag);
+  }
+
+  private warnOnce(stream: LiveStream, codec: string): void {
+    if (stream.warnedCodecs.has(codec)) return;
+    stream.warnedCodecs.add(codec);
+    this.log.warn({ code: 'SC_ERR_UNSUPPORTED_CODEC', stream: stream.start.name, codec }, `unsupported ${codec}: left out (H.264 and AAC are packaged and recorded; HEVC is packaged with HLS_FORMAT=fmp4)`);
+  }
+
+  /** The live LL-HLS rendition behind a variant folder name (`<name><suffix>`), while it is live. */
+  rendition(variantDir: string): LiveRendition | undefined {
+    const suffix = this.opts.variantSuffix;
+    if (!variantDir.endsWith(suffix)) return undefined;
+    const r = this.streams.get(variantDir.slice(0, variantDir.length - suffix.length))?.packager.rendition;
+    return r && !r.isEnded ? r : undefined;
   }
 
   private checkKeyframes(stream: LiveStream, dts: number): void {

@@ -57,6 +57,8 @@ void runProgram({
       variantSuffix: config.hlsVariantSuffix,
       fragmentSeconds: config.hlsFragment,
       playlistSeconds: config.hlsPlaylistLength,
+      format: config.hlsFormat,
+      partSeconds: config.hlsPart,
       ffmpegPath: config.ffmpegPath,
       ...(uploader ? { record: { recDir, maxBytes: config.recordMaxSize, onPartClosed: (p: string) => uploader!.add(p) } } : {}),
       clock,

@@ -4,6 +4,9 @@
  */
 import { FLV_AUDIO, FLV_VIDEO } from './flv-writer';
 import { parseAvcConfig } from './codec/avc-config';
+import { parseHevcConfig } from './codec/hevc-config';
+import { readFlvMedia } from './packager/flv-media';
+import type { VideoCodecConfig } from './packager/sample-entry';
 import { parseAacConfig } from './codec/aac-config';
 
 const FLV_SCRIPT = 18;
@@ -33,7 +36,14 @@ export function classifyTag(type: number, body: Buffer): { kind: TagKind; codec?
     return { kind: body[1] === 0 ? 'audio-config' : 'audio' };
   }
   if (type === FLV_VIDEO && body.length >= 5) {
-    if (body[0] & 0x80) return { kind: 'unsupported', codec: `video ${body.subarray(1, 5).toString('latin1')} (enhanced RTMP)` };
+    if (body[0] & 0x80) {
+      // Enhanced RTMP: HEVC (and AVC) by FourCC; other codecs are left out.
+      const m = readFlvMedia(type, body);
+      if (m.kind === 'video-config') return { kind: 'video-config' };
+      if (m.kind === 'video') return { kind: m.key ? 'video-key' : 'video' };
+      const fourcc = body.subarray(1, 5).toString('latin1');
+      return fourcc === 'hvc1' || fourcc === 'avc1' ? { kind: 'ignored' } : { kind: 'unsupported', codec: `video ${fourcc} (enhanced RTMP)` };
+    }
     const codecId = body[0] & 0x0f;
     if (codecId !== 7) return { kind: 'unsupported', codec: `video ${VIDEO_CODECS[codecId] ?? `codec ${codecId}`}` };
     if (body[1] === 0) return { kind: 'video-config' };
@@ -47,6 +57,8 @@ export function classifyTag(type: number, body: Buffer): { kind: TagKind; codec?
 /** Running measurements of one publish. */
 export class MediaInfo {
   video?: VideoInfo;
+  /** The decoder configuration record as published, for packagers that write their own init segments. */
+  videoConfig?: VideoCodecConfig;
   audio?: AudioInfo;
   readonly unsupported = new Set<string>();
   private firstVideoDts = -1;
@@ -70,8 +82,11 @@ export class MediaInfo {
     switch (kind) {
       case 'video-config':
         {
-          const avc = parseAvcConfig(body.subarray(5));
-          this.video = { codec: avc.codec, width: avc.width, height: avc.height };
+          const m = readFlvMedia(type, body);
+          if (m.kind !== 'video-config') break;
+          const parsed = m.codec === 'hevc' ? parseHevcConfig(m.record) : parseAvcConfig(m.record);
+          this.video = { codec: parsed.codec, width: parsed.width, height: parsed.height };
+          this.videoConfig = { codec: m.codec, record: Buffer.from(m.record) };
         }
         break;
       case 'audio-config':

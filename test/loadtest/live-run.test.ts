@@ -15,7 +15,7 @@ let edge: EdgeProcess;
 let kept: string;
 t.before(async () => {
   kept = tempDir(t);
-  origin = await startOrigin(t, { HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '5', RECORD: 'off' });
+  origin = await startOrigin(t, { HLS_FORMAT: 'ts', HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '5', RECORD: 'off' });
   edge = await startEdgeProcess(t, { ORIGINS: origin.url('') });
   publish(t, origin.rtmp('test'), { size: '320x180' });
   await waitFor('a live window of 3 segments', async () => {

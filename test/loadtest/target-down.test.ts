@@ -8,7 +8,7 @@ import { originRequests, runProgram, tempDir } from './loadtest-harness';
 import type { RunReport } from '../../src/loadtest/run-report';
 
 t.test('when the origin stops mid-run, errors are counted, not thrown, and the report is still written (exit 0)', async (t) => {
-  const origin = await startOrigin(t, { HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '4', RECORD: 'off' });
+  const origin = await startOrigin(t, { HLS_FORMAT: 'ts', HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '4', RECORD: 'off' });
   publish(t, origin.rtmp('test'), { size: '320x180' });
   await waitFor('a live window', async () => {
     const r = await fetch(origin.url('/hls/test_1280/index.m3u8'));

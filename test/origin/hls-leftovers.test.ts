@@ -8,7 +8,7 @@ import { ffmpegChildren, publish, startOrigin, waitFor } from './origin-harness'
 t.test('after SIGKILL of the origin and its packager, the next start finishes the live playlist with ENDLIST and keeps its segments', async (t) => {
   const mediaDir = mkdtempSync(join(tmpdir(), 'sc-hls-crash-'));
   t.teardown(() => rmSync(mediaDir, { recursive: true, force: true }));
-  const env = { MEDIA_DIR: mediaDir, RECORD: 'off', HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '3' };
+  const env = { HLS_FORMAT: 'ts', MEDIA_DIR: mediaDir, RECORD: 'off', HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '3' };
   const first = await startOrigin(t, env);
   const pub = publish(t, first.rtmp('crash'), { size: '320x180' });
   await waitFor('a sliding live window', async () => {

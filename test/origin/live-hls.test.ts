@@ -7,7 +7,7 @@ import { parseMasterPlaylist, parseMediaPlaylist } from '../../src/shared/hls-pl
 import { ffmpegChildren, ffprobeJson, publish, startOrigin, waitFor } from './origin-harness';
 
 t.test('the reference publish becomes master + variant playlists with measured attributes', async (t) => {
-  const origin = await startOrigin(t, { HLS_FRAGMENT: '2', HLS_PLAYLIST_LENGTH: '6' });
+  const origin = await startOrigin(t, { HLS_FORMAT: 'ts', HLS_FRAGMENT: '2', HLS_PLAYLIST_LENGTH: '6' });
   const pub = publish(t, origin.rtmp('test'));
   const master = await waitFor('master playlist', async () => {
     const r = await fetch(origin.url('/hls/test.m3u8'));
@@ -99,7 +99,7 @@ t.test('garbage and truncated handshakes on the RTMP port do not disturb a live 
 });
 
 t.test('four concurrent streams each get their own playlists; shutdown leaves no ffmpeg behind', async (t) => {
-  const origin = await startOrigin(t);
+  const origin = await startOrigin(t, { HLS_FORMAT: 'ts' });
   const names = ['one', 'two', 'three', 'four'];
   for (const n of names) publish(t, origin.rtmp(n), { size: '320x180' });
   for (const n of names) {

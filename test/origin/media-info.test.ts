@@ -10,7 +10,11 @@ t.test('tags are classified by codec and packet type', async (t) => {
   t.equal(classifyTag(8, Buffer.from([0xaf, 1])).kind, 'audio');
   t.same(classifyTag(8, Buffer.from([0x2f, 1])), { kind: 'unsupported', codec: 'audio MP3' });
   t.same(classifyTag(9, Buffer.from([0x14, 1, 0, 0, 0])), { kind: 'unsupported', codec: 'video VP6' });
-  t.match(classifyTag(9, Buffer.from([0x90, 0x68, 0x76, 0x63, 0x31])).codec, /hvc1/);
+  // Enhanced RTMP: hvc1 is packaged (HLS_FORMAT=fmp4); other FourCCs are reported.
+  t.equal(classifyTag(9, Buffer.from([0x90, 0x68, 0x76, 0x63, 0x31])).kind, 'video-config');
+  t.equal(classifyTag(9, Buffer.from([0x91, 0x68, 0x76, 0x63, 0x31, 0, 0, 0, 1])).kind, 'video-key');
+  t.equal(classifyTag(9, Buffer.from([0xa3, 0x68, 0x76, 0x63, 0x31, 1])).kind, 'video');
+  t.match(classifyTag(9, Buffer.from([0x90, 0x61, 0x76, 0x30, 0x31])).codec, /av01/);
   t.equal(classifyTag(9, Buffer.from([0x17])).kind, 'ignored', 'truncated tags are ignored, not thrown on');
 });
 

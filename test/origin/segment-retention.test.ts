@@ -71,7 +71,7 @@ class RetentionProbe {
 }
 
 t.test('segments stay fetchable their duration plus the playlist duration after leaving the playlist (RFC 8216 6.2.2), also across a republish', async (t) => {
-  const origin = await startOrigin(t, { HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '3', RECORD: 'off' });
+  const origin = await startOrigin(t, { HLS_FORMAT: 'ts', HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '3', RECORD: 'off' });
   const probe = new RetentionProbe(origin, 'keep_1280');
   const pollUntil = async (what: string, done: () => boolean, timeoutMs: number) =>
     waitFor(what, async () => {

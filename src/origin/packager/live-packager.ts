@@ -1,0 +1,125 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../shared/clock';
+import type { Logger } from '../../shared/logger';
+import type { DelayedUnlink } from '../delayed-unlink';
+import { VARIANT_PLAYLIST } from '../hls-leftovers';
+import { VariantRetention } from '../variant-retention';
+import type { LiveMaster } from '../live-master';
+import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
+import type { MediaInfo, TagKind } from '../media-info';
+import type { LiveRendition, CompleteSegment } from './live-rendition';
+import { StreamPackager } from './stream-packager';
+
+export interface LivePackagerOptions {
+  readonly hlsDir: string;
+  readonly name: string;
+  readonly variantSuffix: string;
+  readonly fragmentSeconds: number;
+  readonly partSeconds: number;
+  readonly playlistSeconds: number;
+  readonly info: MediaInfo;
+  readonly master: LiveMaster;
+  readonly deleter: DelayedUnlink;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Extra boxes for the video sample entry (spherical metadata). */
+  readonly videoEntryBoxes?: readonly Buffer[];
+}
+
+/**
+ * Live HLS in fMP4 with Low-Latency HLS, packaged in this process (HLS_FORMAT=fmp4): the publish's
+ * FLV tags go to a StreamPackager whose rendition answers players from memory while the stream is
+ * live (parts, blocking reloads); every complete segment, its init segment and a plain playlist
+ * are also written to the variant folder, which serves the stream once it has ended.
+ */
+export class LivePackager {
+  readonly variantDir: string;
+  private readonly log: Logger;
+  private packager?: StreamPackager;
+  /** Disk writes in order; a failed write is logged and does not stop packaging. */
+  private io: Promise<void> = Promise.resolve();
+  private readonly written = new Set<string>();
+  private readonly retention: VariantRetention;
+
+  constructor(private readonly opts: LivePackagerOptions) {
+    this.variantDir = join(opts.hlsDir, `${opts.name}${opts.variantSuffix}`);
+    this.log = opts.log.child({ component: 'packager', stream: opts.name });
+    this.retention = new VariantRetention({ ...opts, variantDir: this.variantDir });
+  }
+
+  /** The rendition players are answered from while the stream is live. */
+  get rendition(): LiveRendition | undefined {
+    return this.packager?.rendition;
+  }
+
+  /** Prepares the folder; numbering continues after an earlier publish of the same name. */
+  async start(): Promise<void> {
+    await mkdir(this.variantDir, { recursive: true });
+    const firstMsn = await this.retention.adoptLeftovers();
+    const o = this.opts;
+    this.packager = new StreamPackager({
+      segmentSeconds: o.fragmentSeconds,
+      partSeconds: o.partSeconds,
+      windowSeconds: o.playlistSeconds,
+      clock: o.clock,
+      firstMsn,
+      ...(o.videoEntryBoxes ? { videoEntryBoxes: o.videoEntryBoxes } : {}),
+      onSegment: (s) => this.segmentDone(s),
+    });
+    this.log.info({ firstMsn, partSeconds: o.partSeconds }, 'packaging started (fMP4, LL-HLS)');
+  }
+
+  /** One FLV tag from the publisher; `body` is only valid during this call. */
+  write(dts: number, body: Buffer, kind: TagKind): void {
+    const p = this.packager;
+    if (!p) return;
+    const info = this.opts.info;
+    if (kind === 'video-config' && info.video && info.videoConfig) {
+      p.setVideoConfig({ config: info.videoConfig, width: info.video.width, height: info.video.height });
+    } else if (kind === 'audio-config' && info.audio) {
+      p.setAudioConfig({ asc: body.subarray(2), sampleRate: info.audio.sampleRate, channels: info.audio.channels });
+    } else if (kind === 'video' || kind === 'video-key') {
+      p.write(FLV_VIDEO, dts, body);
+    } else if (kind === 'audio') {
+      p.write(FLV_AUDIO, dts, body);
+    }
+  }
+
+  private segmentDone(s: CompleteSegment): void {
+    const rendition = this.packager!.rendition;
+    const init = this.written.has(s.initUri) ? undefined : rendition.initSegment(s.initUri);
+    this.written.add(s.initUri);
+    const playlist = rendition.diskPlaylistText();
+    const sizes = rendition.segmentSizes;
+    const listed = rendition.listedSegments;
+    this.io = this.io
+      .then(async () => {
+        if (init) await this.writeAtomic(s.initUri, init);
+        await this.writeAtomic(`${s.msn}.m4s`, s.bytes);
+        await this.writeAtomic(VARIANT_PLAYLIST, playlist);
+        // Only once the playlist without them is on disk do the segments that left it start their time.
+        this.retention.observe(listed);
+        await this.opts.master.update(sizes);
+      })
+      .catch((err) => this.log.error({ err }, `cannot write segment ${s.msn}: ${(err as Error).message}`));
+  }
+
+  private async writeAtomic(file: string, data: Buffer | string): Promise<void> {
+    const path = join(this.variantDir, file);
+    await writeFile(`${path}.tmp`, data);
+    await rename(`${path}.tmp`, path);
+  }
+
+  /** Ends the publish: the last segment and the final playlist (#EXT-X-ENDLIST) are written. */
+  async close(): Promise<void> {
+    const p = this.packager;
+    if (!p) return;
+    p.end();
+    if (!p.rendition.hasMedia) return;
+    const playlist = p.rendition.diskPlaylistText();
+    this.io = this.io.then(() => this.writeAtomic(VARIANT_PLAYLIST, playlist)).catch((err) => this.log.error({ err }, 'cannot write the final playlist'));
+    await this.io;
+    p.rendition.close();
+  }
+}
