@@ -53,7 +53,8 @@ const canvas = document.createElement('canvas');
 canvas.width = ${BITS * 8}; canvas.height = 8;
 const ctx = canvas.getContext('2d', { willReadFrequently: true });
 window.samples = [];
-const hls = new Hls({ lowLatencyMode: params.get('ll') === '1', liveSyncDurationCount: 3 });
+// hls.js defaults otherwise: a liveSync* setting would override PART-HOLD-BACK as the target latency.
+const hls = new Hls({ lowLatencyMode: params.get('ll') === '1' });
 hls.loadSource(params.get('src'));
 hls.attachMedia(v);
 v.play().catch(() => {});
