@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { isScError } from '../../../src/shared/errors';
 import {
   LAYOUT_JSON_MAX_BYTES,
@@ -12,7 +12,7 @@ import {
   resolveLayout,
 } from '../../../src/shared/layout/stream-layout';
 
-function refusal(t: { ok(v: unknown, m?: string): void; match(a: unknown, b: RegExp, m?: string): void; fail(m: string): void }, fn: () => unknown, message: RegExp, what: string): void {
+function refusal(t: Test, fn: () => unknown, message: RegExp, what: string): void {
   try {
     fn();
     t.fail(`${what}: accepted`);
