@@ -7,8 +7,10 @@ import { PlayerController } from './player-controller';
 import { parsePlayerOptions } from './player-options';
 import { PlayerUi } from './player-ui';
 import { QualityMenu } from './quality-menu';
-import { buildScene, registerSceneComponents } from './scene';
+import { fetchStreamLayout } from './layout-source';
+import { buildScene, lookAt, registerSceneComponents } from './scene';
 import { StatsOverlay } from './stats-overlay';
+import { describeLayout, resolveLayout, type StreamLayout } from '../shared/layout/stream-layout';
 
 function byId<T extends HTMLElement>(id: string): T {
   return document.getElementById(id) as T;
@@ -28,10 +30,27 @@ function main(): void {
   }
 
   const AFRAME = aframe();
-  if (AFRAME && hasWebGl()) {
-    registerSceneComponents(AFRAME);
-    document.body.prepend(buildScene({ projection: options.projection, stereo: options.stereo, video }));
-  } else {
+  const use3d = Boolean(AFRAME && hasWebGl());
+  // Exposed for tests and for people debugging a stream in the console (the rest is added below).
+  const hooks: Record<string, unknown> = { options, layoutReady: false, sceneReady: false };
+  (window as unknown as { spherecast?: unknown }).spherecast = hooks;
+  let scene: HTMLElement | undefined;
+  let layoutText = '';
+  hooks.lookAt = (yaw: number, pitch: number): boolean => (scene ? lookAt(scene, yaw, pitch) : false);
+  void chooseLayout(options.url, options.layout, video).then(({ layout, text }) => {
+    hooks.layout = layout;
+    hooks.layoutReady = true;
+    layoutText = text;
+    if (!use3d) return;
+    registerSceneComponents(AFRAME!);
+    scene = buildScene({ layout, video, screenEye: options.screenEye });
+    scene.addEventListener('loaded', () => {
+      if (layout.view) lookAt(scene!, layout.view.yaw, layout.view.pitch);
+      hooks.sceneReady = true;
+    });
+    document.body.prepend(scene);
+  });
+  if (!use3d) {
     // Still worth watching: show the plain video, flat, and say why there is no 360° view.
     document.body.classList.add('sc-fallback');
     ui.showToast(
@@ -54,7 +73,7 @@ function main(): void {
     return;
   }
 
-  const stats = new StatsOverlay(byId('sc-stats'), byId('sc-stats-button'), () => controller!.sample());
+  const stats = new StatsOverlay(byId('sc-stats'), byId('sc-stats-button'), () => ({ ...controller!.sample(), layout: layoutText || undefined }));
   // After a reload (retry, stream restarted) keep playing if the person had started it.
   let started = false;
   video.addEventListener('play', () => {
@@ -84,8 +103,39 @@ function main(): void {
   if (options.showStats) stats.show(true);
   document.title = `${streamName(options.url)} · spherecast`;
   controller.start();
-  // Exposed for tests and for people debugging a stream in the console.
-  (window as unknown as { spherecast?: unknown }).spherecast = { controller, options, engine };
+  Object.assign(hooks, { controller, engine });
+}
+
+/**
+ * The layout to show: the link's parameters, then the stream's layout JSON, then the auto rule on the picture size
+ * (waiting for the video's metadata only when that rule is needed). `text` says where it came from, for the stats.
+ */
+async function chooseLayout(
+  url: string,
+  query: ReturnType<typeof parsePlayerOptions>['layout'],
+  video: HTMLVideoElement,
+): Promise<{ layout: StreamLayout; text: string }> {
+  const found = await fetchStreamLayout(url);
+  const fromStream = 'layout' in found ? found.layout : undefined;
+  const projection = query.projection ?? fromStream?.projection ?? 'auto';
+  if (projection === 'auto') await videoMetadata(video);
+  const layout = resolveLayout([query, fromStream], { width: video.videoWidth, height: video.videoHeight });
+  const origins = [Object.keys(query).length ? 'link' : '', fromStream ? 'stream' : '', projection === 'auto' ? 'auto' : ''];
+  return { layout, text: `${describeLayout(layout)} (${origins.filter(Boolean).join(' + ')})` };
+}
+
+function videoMetadata(video: HTMLVideoElement): Promise<void> {
+  if (video.videoWidth > 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      if (video.videoWidth === 0) return;
+      video.removeEventListener('loadedmetadata', done);
+      video.removeEventListener('resize', done);
+      resolve();
+    };
+    video.addEventListener('loadedmetadata', done);
+    video.addEventListener('resize', done);
+  });
 }
 
 function streamName(url: string): string {
