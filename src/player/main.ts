@@ -8,7 +8,7 @@ import { parsePlayerOptions } from './player-options';
 import { PlayerUi } from './player-ui';
 import { QualityMenu } from './quality-menu';
 import { fetchStreamLayout } from './layout-source';
-import { buildScene, lookAt, registerSceneComponents } from './scene';
+import { buildScene, lookAt, registerSceneComponents, showEye } from './scene';
 import { StatsOverlay } from './stats-overlay';
 import { describeLayout, resolveLayout, type StreamLayout } from '../shared/layout/stream-layout';
 
@@ -37,6 +37,7 @@ function main(): void {
   let scene: HTMLElement | undefined;
   let layoutText = '';
   hooks.lookAt = (yaw: number, pitch: number): boolean => (scene ? lookAt(scene, yaw, pitch) : false);
+  hooks.showEye = (eye: 'left' | 'right'): void => void (scene && showEye(scene, eye));
   void chooseLayout(options.url, options.layout, video).then(({ layout, text }) => {
     hooks.layout = layout;
     hooks.layoutReady = true;

@@ -80,7 +80,8 @@ void main() {
   if (projection == 0) {
     st = vec2(0.5 + atan(v.x, v.z) / (2.0 * PI), 0.5 + asin(clamp(v.y, -1.0, 1.0)) / PI);
   } else if (projection == 1) {
-    if (v.z < 0.0) { gl_FragColor = vec4(0.0, 0.0, 0.0, 1.0); return; }
+    // (A little slack: straight up or down lies on the edge of the half sphere, and belongs to the picture.)
+    if (v.z < -1e-3) { gl_FragColor = vec4(0.0, 0.0, 0.0, 1.0); return; }
     st = vec2(0.5 + atan(v.x, v.z) / PI, 0.5 + asin(clamp(v.y, -1.0, 1.0)) / PI);
   } else {
     vec2 index;
@@ -96,6 +97,8 @@ void main() {
                 inFace.y * (0.5 - 2.0 * pad.y) + pad.y + 0.5 * index.y);
     }
   }
+  // Never sample across into the other eye's half.
+  st = clamp(st, 0.5 / eyeSize, 1.0 - 0.5 / eyeSize);
   gl_FragColor = texture2D(src, offset + vec2(st.x, 1.0 - st.y) * repeat);
 }
 `;

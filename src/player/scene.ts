@@ -3,7 +3,7 @@
 // (equirect, 180, cubemap, EAC) or a screen in front (flat), one mesh per eye for stereo video. Eyes are split with
 // three.js layers: in WebXR, three's left eye camera sees layers 0 and 1, the right eye 0 and 2; the ordinary
 // (non-VR) camera is given layer 1 so it shows the left eye (layer 2 with ?eye=right).
-import type { AFrameGlobal } from './aframe-global';
+import type { AFrameEntity, AFrameGlobal } from './aframe-global';
 import type { StereoLayout } from './player-options';
 import { PROJECTION_CODE, PROJECTION_SHADER, registerProjectionShader } from './projection-shader';
 import { eyeAspect, materialWindow, textureWindow, type Eye } from './stereo-layout';
@@ -39,9 +39,10 @@ export function registerSceneComponents(AFRAME: AFrameGlobal): void {
   AFRAME.registerComponent('sc-screen-eye-camera', {
     schema: { eye: { default: 'left', oneOf: ['left', 'right'] } },
     init() {
-      const apply = (): void => this.el.getObject3D('camera')?.layers.enable(this.data.eye === 'right' ? 2 : 1);
-      this.el.addEventListener('object3dset', apply);
-      apply();
+      this.el.addEventListener('object3dset', () => screenEye(this.el, this.data.eye));
+    },
+    update() {
+      screenEye(this.el, this.data.eye);
     },
   });
 
@@ -83,6 +84,14 @@ export function registerSceneComponents(AFRAME: AFrameGlobal): void {
   });
 }
 
+function screenEye(camera: AFrameEntity, eye: unknown): void {
+  const layers = camera.getObject3D('camera')?.layers;
+  if (!layers) return;
+  layers.disable(1);
+  layers.disable(2);
+  layers.enable(eye === 'right' ? 2 : 1);
+}
+
 function eyeEntity(opts: SceneOptions, eye: Eye | 'both'): HTMLElement {
   const { projection, stereo } = opts.layout;
   const el = document.createElement('a-entity');
@@ -97,7 +106,7 @@ function eyeEntity(opts: SceneOptions, eye: Eye | 'both'): HTMLElement {
     el.setAttribute('geometry', `primitive: sphere; radius: ${SPHERE_RADIUS}; segmentsWidth: 32; segmentsHeight: 16`);
     el.setAttribute(
       'material',
-      `shader: ${PROJECTION_SHADER}; side: back; src: #${opts.video.id}; projection: ${PROJECTION_CODE[projection]}; ` +
+      `shader: ${PROJECTION_SHADER}; side: back; minFilter: linear; src: #${opts.video.id}; projection: ${PROJECTION_CODE[projection]}; ` +
         materialWindow(window_),
     );
     el.setAttribute('sc-eye-size', `layout: ${stereo}`);
@@ -133,6 +142,11 @@ export function buildScene(opts: SceneOptions): HTMLElement {
     scene.appendChild(eyeEntity(opts, 'right'));
   }
   return scene;
+}
+
+/** Which eye of a stereo video the ordinary screen shows (a no-op for mono). */
+export function showEye(scene: HTMLElement, eye: Eye): void {
+  scene.querySelector('[sc-screen-eye-camera]')?.setAttribute('sc-screen-eye-camera', `eye: ${eye}`);
 }
 
 type LookControls = { yawObject: { rotation: { y: number } }; pitchObject: { rotation: { x: number } } };

@@ -44,9 +44,12 @@ export interface PlayerSession {
   close(): Promise<void>;
 }
 
-/** Opens a page (new context, fixed viewport) and collects its errors; `url` may be left out to navigate later. */
-export async function openPage(browser: Browser, url?: string): Promise<PlayerSession> {
-  const context = await browser.newContext({ viewport: VIEWPORT });
+/**
+ * Opens a page (new context, fixed viewport) and collects its errors; `url` may be left out to navigate later. A
+ * smaller viewport makes software WebGL draw faster where only a few pixels are looked at.
+ */
+export async function openPage(browser: Browser, url?: string, viewport = VIEWPORT): Promise<PlayerSession> {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const pageErrors: Error[] = [];
   const consoleErrors: string[] = [];
@@ -199,4 +202,23 @@ export async function checkPlayback(browser: Browser, pageUrl: string, seconds =
     pageErrors: session.pageErrors.map(String),
     session,
   };
+}
+
+/** Mean colour of a small square at the middle of the viewport (where the viewer looks), from a screenshot. */
+export async function centreColour(page: Page, size = 8): Promise<[number, number, number]> {
+  const { width, height } = page.viewportSize() ?? VIEWPORT;
+  const clip = { x: width / 2 - size / 2, y: height / 2 - size / 2, width: size, height: size };
+  const png = await page.screenshot({ clip });
+  return page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(bitmap, 0, 0);
+    const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    const sum = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum[c] += data[i + c];
+    const n = data.length / 4;
+    return sum.map((s) => Math.round(s / n)) as [number, number, number];
+  }, png.toString('base64'));
 }
