@@ -8,7 +8,7 @@ import { parsePlayerOptions } from './player-options';
 import { PlayerUi } from './player-ui';
 import { QualityMenu } from './quality-menu';
 import { fetchStreamLayout } from './layout-source';
-import { buildScene, lookAt, registerSceneComponents, showEye } from './scene';
+import { buildScene, lookAt, registerSceneComponents, showEye, showLayout } from './scene';
 import { StatsOverlay } from './stats-overlay';
 import { describeLayout, resolveLayout, type StreamLayout } from '../shared/layout/stream-layout';
 
@@ -34,22 +34,29 @@ function main(): void {
   // Exposed for tests and for people debugging a stream in the console (the rest is added below).
   const hooks: Record<string, unknown> = { options, layoutReady: false, sceneReady: false };
   (window as unknown as { spherecast?: unknown }).spherecast = hooks;
-  let scene: HTMLElement | undefined;
   let layoutText = '';
+  // The scene is up at once (a live stream may be waited for a while); the video goes in once its layout is known.
+  let scene: HTMLElement | undefined;
+  if (use3d) {
+    registerSceneComponents(AFRAME!);
+    scene = buildScene();
+    document.body.prepend(scene);
+  }
   hooks.lookAt = (yaw: number, pitch: number): boolean => (scene ? lookAt(scene, yaw, pitch) : false);
   hooks.showEye = (eye: 'left' | 'right'): void => void (scene && showEye(scene, eye));
   void chooseLayout(options.url, options.layout, video).then(({ layout, text }) => {
     hooks.layout = layout;
     hooks.layoutReady = true;
     layoutText = text;
-    if (!use3d) return;
-    registerSceneComponents(AFRAME!);
-    scene = buildScene({ layout, video, screenEye: options.screenEye });
-    scene.addEventListener('loaded', () => {
-      if (layout.view) lookAt(scene!, layout.view.yaw, layout.view.pitch);
+    if (!scene) return;
+    const shown = scene;
+    showLayout(shown, { layout, video, screenEye: options.screenEye });
+    const ready = (): void => {
+      if (layout.view) lookAt(shown, layout.view.yaw, layout.view.pitch);
       hooks.sceneReady = true;
-    });
-    document.body.prepend(scene);
+    };
+    if ((shown as HTMLElement & { hasLoaded?: boolean }).hasLoaded) ready();
+    else shown.addEventListener('loaded', ready, { once: true });
   });
   if (!use3d) {
     // Still worth watching: show the plain video, flat, and say why there is no 360° view.

@@ -117,8 +117,8 @@ function eyeEntity(opts: SceneOptions, eye: Eye | 'both'): HTMLElement {
   return el;
 }
 
-export function buildScene(opts: SceneOptions): HTMLElement {
-  const { projection, stereo } = opts.layout;
+/** The scene and its camera, up while the stream's layout is still being found out; see showLayout. */
+export function buildScene(): HTMLElement {
   const scene = document.createElement('a-scene');
   scene.setAttribute('loading-screen', 'enabled: false');
   scene.setAttribute('vr-mode-ui', 'enabled: true');
@@ -128,20 +128,24 @@ export function buildScene(opts: SceneOptions): HTMLElement {
   const camera = document.createElement('a-entity');
   camera.setAttribute('camera', '');
   camera.setAttribute('position', `0 ${EYE_HEIGHT} 0`);
-  // Drag with mouse or finger, device orientation on phones ("magic window"); a flat screen stays put.
-  camera.setAttribute(
-    'look-controls',
-    projection === 'flat' ? 'enabled: false' : 'reverseMouseDrag: false; touchEnabled: true; magicWindowTrackingEnabled: true',
-  );
-  if (stereo !== 'mono') camera.setAttribute('sc-screen-eye-camera', `eye: ${opts.screenEye}`);
+  // Drag with mouse or finger, device orientation on phones ("magic window").
+  camera.setAttribute('look-controls', 'reverseMouseDrag: false; touchEnabled: true; magicWindowTrackingEnabled: true');
   scene.appendChild(camera);
+  return scene;
+}
 
+/** Puts the video into the scene in its layout: the surfaces (one per eye for stereo) and what the camera sees. */
+export function showLayout(scene: HTMLElement, opts: SceneOptions): void {
+  const { projection, stereo } = opts.layout;
+  const camera = scene.querySelector('[camera]')!;
+  // A flat screen stays put.
+  if (projection === 'flat') camera.setAttribute('look-controls', 'enabled: false');
+  if (stereo !== 'mono') camera.setAttribute('sc-screen-eye-camera', `eye: ${opts.screenEye}`);
   if (stereo === 'mono') scene.appendChild(eyeEntity(opts, 'both'));
   else {
     scene.appendChild(eyeEntity(opts, 'left'));
     scene.appendChild(eyeEntity(opts, 'right'));
   }
-  return scene;
 }
 
 /** Which eye of a stereo video the ordinary screen shows (a no-op for mono). */

@@ -146,6 +146,29 @@ export interface ImageVariety {
 export async function screenshotVariety(page: Page, file?: string): Promise<ImageVariety> {
   const clip = { x: VIEWPORT.width * 0.2, y: VIEWPORT.height * 0.25, width: VIEWPORT.width * 0.6, height: VIEWPORT.height * 0.5 };
   if (file) await page.screenshot({ path: file });
+  const { width, height, data } = await screenshotPixels(page, clip);
+  const colors = new Set<number>();
+  let sum = 0;
+  let sumSq = 0;
+  const n = data.length / 4;
+  for (let i = 0; i < data.length; i += 4) {
+    const r = data[i];
+    const g = data[i + 1];
+    const b = data[i + 2];
+    colors.add(((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3));
+    const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    sum += y;
+    sumSq += y * y;
+  }
+  const mean = sum / n;
+  return { width, height, distinctColors: colors.size, lumaStdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
+}
+
+/** RGBA pixels of a screenshot of `clip`; the PNG is decoded by the browser itself, so no image library is needed. */
+export async function screenshotPixels(
+  page: Page,
+  clip: { x: number; y: number; width: number; height: number },
+): Promise<{ width: number; height: number; data: number[] }> {
   const png = await page.screenshot({ clip });
   return page.evaluate(async (b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -153,22 +176,7 @@ export async function screenshotVariety(page: Page, file?: string): Promise<Imag
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(bitmap, 0, 0);
-    const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-    const colors = new Set<number>();
-    let sum = 0;
-    let sumSq = 0;
-    const n = data.length / 4;
-    for (let i = 0; i < data.length; i += 4) {
-      const r = data[i];
-      const g = data[i + 1];
-      const b = data[i + 2];
-      colors.add(((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3));
-      const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-      sum += y;
-      sumSq += y * y;
-    }
-    const mean = sum / n;
-    return { width: bitmap.width, height: bitmap.height, distinctColors: colors.size, lumaStdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
+    return { width: bitmap.width, height: bitmap.height, data: [...ctx.getImageData(0, 0, bitmap.width, bitmap.height).data] };
   }, png.toString('base64'));
 }
 
@@ -207,18 +215,9 @@ export async function checkPlayback(browser: Browser, pageUrl: string, seconds =
 /** Mean colour of a small square at the middle of the viewport (where the viewer looks), from a screenshot. */
 export async function centreColour(page: Page, size = 8): Promise<[number, number, number]> {
   const { width, height } = page.viewportSize() ?? VIEWPORT;
-  const clip = { x: width / 2 - size / 2, y: height / 2 - size / 2, width: size, height: size };
-  const png = await page.screenshot({ clip });
-  return page.evaluate(async (b64) => {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext('2d')!;
-    ctx.drawImage(bitmap, 0, 0);
-    const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-    const sum = [0, 0, 0];
-    for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum[c] += data[i + c];
-    const n = data.length / 4;
-    return sum.map((s) => Math.round(s / n)) as [number, number, number];
-  }, png.toString('base64'));
+  const { data } = await screenshotPixels(page, { x: width / 2 - size / 2, y: height / 2 - size / 2, width: size, height: size });
+  const sum = [0, 0, 0];
+  for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum[c] += data[i + c];
+  const n = data.length / 4;
+  return [Math.round(sum[0] / n), Math.round(sum[1] / n), Math.round(sum[2] / n)];
 }

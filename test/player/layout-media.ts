@@ -1,9 +1,9 @@
 // 360 test streams a person can check by looking around: a cube whose six faces are solid, distinct colours, built
 // in ffmpeg v360's c3x2 face order and converted by v360 itself to each projection, so the player is checked
 // against ffmpeg's own idea of every layout. Stereo frames carry a different colour set for the right eye.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runFfmpeg } from './hls-media';
 import { layoutJson, type Projection, type StereoMode, type StreamLayout } from '../../src/shared/layout/stream-layout';
 
 export type Direction = 'front' | 'back' | 'left' | 'right' | 'up' | 'down';
@@ -53,18 +53,8 @@ function hex([r, g, b]: Rgb): string {
   return `0x${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 }
 
-function ffmpeg(args: string[]): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`ffmpeg exited ${code}: ${stderr}`))));
-  });
-}
-
 function hls(dir: string, name: string, inputs: string[], filter: string): Promise<void> {
-  return ffmpeg([
+  return runFfmpeg([
     ...inputs,
     '-filter_complex', `${filter},format=yuv420p[out]`,
     '-map', '[out]',
