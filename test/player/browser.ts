@@ -146,29 +146,18 @@ export interface ImageVariety {
 export async function screenshotVariety(page: Page, file?: string): Promise<ImageVariety> {
   const clip = { x: VIEWPORT.width * 0.2, y: VIEWPORT.height * 0.25, width: VIEWPORT.width * 0.6, height: VIEWPORT.height * 0.5 };
   if (file) await page.screenshot({ path: file });
-  const { width, height, data } = await screenshotPixels(page, clip);
-  const colors = new Set<number>();
-  let sum = 0;
-  let sumSq = 0;
-  const n = data.length / 4;
-  for (let i = 0; i < data.length; i += 4) {
-    const r = data[i];
-    const g = data[i + 1];
-    const b = data[i + 2];
-    colors.add(((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3));
-    const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    sum += y;
-    sumSq += y * y;
-  }
-  const mean = sum / n;
-  return { width, height, distinctColors: colors.size, lumaStdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
+  const { mean: _mean, ...variety } = await screenshotStats(page, clip);
+  return variety;
 }
 
-/** RGBA pixels of a screenshot of `clip`; the PNG is decoded by the browser itself, so no image library is needed. */
-export async function screenshotPixels(
+/**
+ * Screenshots `clip` and measures it in the page (the PNG is decoded by the browser itself, so no image library is
+ * needed, and only the figures come back): variety as in ImageVariety, and the mean colour.
+ */
+export async function screenshotStats(
   page: Page,
   clip: { x: number; y: number; width: number; height: number },
-): Promise<{ width: number; height: number; data: number[] }> {
+): Promise<ImageVariety & { mean: [number, number, number] }> {
   const png = await page.screenshot({ clip });
   return page.evaluate(async (b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -176,7 +165,32 @@ export async function screenshotPixels(
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(bitmap, 0, 0);
-    return { width: bitmap.width, height: bitmap.height, data: [...ctx.getImageData(0, 0, bitmap.width, bitmap.height).data] };
+    const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    const colors = new Set<number>();
+    const rgb = [0, 0, 0];
+    let sum = 0;
+    let sumSq = 0;
+    const n = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      const r = data[i];
+      const g = data[i + 1];
+      const b = data[i + 2];
+      colors.add(((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3));
+      rgb[0] += r;
+      rgb[1] += g;
+      rgb[2] += b;
+      const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      sum += y;
+      sumSq += y * y;
+    }
+    const mean = sum / n;
+    return {
+      width: bitmap.width,
+      height: bitmap.height,
+      distinctColors: colors.size,
+      lumaStdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
+      mean: rgb.map((c) => Math.round(c / n)) as [number, number, number],
+    };
   }, png.toString('base64'));
 }
 
@@ -215,9 +229,5 @@ export async function checkPlayback(browser: Browser, pageUrl: string, seconds =
 /** Mean colour of a small square at the middle of the viewport (where the viewer looks), from a screenshot. */
 export async function centreColour(page: Page, size = 8): Promise<[number, number, number]> {
   const { width, height } = page.viewportSize() ?? VIEWPORT;
-  const { data } = await screenshotPixels(page, { x: width / 2 - size / 2, y: height / 2 - size / 2, width: size, height: size });
-  const sum = [0, 0, 0];
-  for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum[c] += data[i + c];
-  const n = data.length / 4;
-  return [Math.round(sum[0] / n), Math.round(sum[1] / n), Math.round(sum[2] / n)];
+  return (await screenshotStats(page, { x: width / 2 - size / 2, y: height / 2 - size / 2, width: size, height: size })).mean;
 }
