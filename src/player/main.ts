@@ -123,10 +123,17 @@ async function chooseLayout(
   query: ReturnType<typeof parsePlayerOptions>['layout'],
   video: HTMLVideoElement,
 ): Promise<{ layout: StreamLayout; text: string }> {
-  const found = await fetchStreamLayout(url);
-  const fromStream = 'layout' in found ? found.layout : undefined;
+  const lookup = async (): Promise<StreamLayout | undefined> => {
+    const found = await fetchStreamLayout(url);
+    return 'layout' in found ? found.layout : undefined;
+  };
+  let fromStream = await lookup();
+  if (!fromStream) {
+    // A live stream opened before it starts has no JSON yet either: ask again once its picture is there.
+    await videoMetadata(video);
+    fromStream = await lookup();
+  }
   const projection = query.projection ?? fromStream?.projection ?? 'auto';
-  if (projection === 'auto') await videoMetadata(video);
   const layout = resolveLayout([query, fromStream], { width: video.videoWidth, height: video.videoHeight });
   const origins = [Object.keys(query).length ? 'link' : '', fromStream ? 'stream' : '', projection === 'auto' ? 'auto' : ''];
   return { layout, text: `${describeLayout(layout)} (${origins.filter(Boolean).join(' + ')})` };
