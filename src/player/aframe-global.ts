@@ -11,7 +11,7 @@ export interface AFrameEntity {
   object3D: { layers: ThreeLayers };
   getObject3D(type: string): { layers: ThreeLayers } | undefined;
   sceneEl?: HTMLElement & { hasLoaded?: boolean; renderer?: unknown };
-  setAttribute(name: string, value: unknown): void;
+  setAttribute(name: string, value: unknown, more?: unknown): void;
 }
 
 export interface ThreeLayers {
@@ -24,6 +24,8 @@ export interface AFrameGlobal {
   version?: string;
   components: Record<string, unknown>;
   registerComponent(name: string, definition: Record<string, unknown> & ThisType<AFrameComponentThis>): void;
+  shaders: Record<string, unknown>;
+  registerShader(name: string, definition: { schema: Record<string, unknown>; vertexShader: string; fragmentShader: string }): void;
 }
 
 export function aframe(): AFrameGlobal | undefined {

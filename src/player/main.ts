@@ -7,8 +7,10 @@ import { PlayerController } from './player-controller';
 import { parsePlayerOptions } from './player-options';
 import { PlayerUi } from './player-ui';
 import { QualityMenu } from './quality-menu';
-import { buildScene, registerSceneComponents } from './scene';
+import { fetchStreamLayout } from './layout-source';
+import { buildScene, lookAt, registerSceneComponents, showEye, showLayout } from './scene';
 import { StatsOverlay } from './stats-overlay';
+import { describeLayout, resolveLayout, type StreamLayout } from '../shared/layout/stream-layout';
 
 function byId<T extends HTMLElement>(id: string): T {
   return document.getElementById(id) as T;
@@ -28,10 +30,35 @@ function main(): void {
   }
 
   const AFRAME = aframe();
-  if (AFRAME && hasWebGl()) {
-    registerSceneComponents(AFRAME);
-    document.body.prepend(buildScene({ projection: options.projection, stereo: options.stereo, video }));
-  } else {
+  const use3d = Boolean(AFRAME && hasWebGl());
+  // Exposed for tests and for people debugging a stream in the console (the rest is added below).
+  const hooks: Record<string, unknown> = { options, layoutReady: false, sceneReady: false };
+  (window as unknown as { spherecast?: unknown }).spherecast = hooks;
+  let layoutText = '';
+  // The scene is up at once (a live stream may be waited for a while); the video goes in once its layout is known.
+  let scene: HTMLElement | undefined;
+  if (use3d) {
+    registerSceneComponents(AFRAME!);
+    scene = buildScene();
+    document.body.prepend(scene);
+  }
+  hooks.lookAt = (yaw: number, pitch: number): boolean => (scene ? lookAt(scene, yaw, pitch) : false);
+  hooks.showEye = (eye: 'left' | 'right'): void => void (scene && showEye(scene, eye));
+  void chooseLayout(options.url, options.layout, video).then(({ layout, text }) => {
+    hooks.layout = layout;
+    hooks.layoutReady = true;
+    layoutText = text;
+    if (!scene) return;
+    const shown = scene;
+    showLayout(shown, { layout, video, screenEye: options.screenEye });
+    const ready = (): void => {
+      if (layout.view) lookAt(shown, layout.view.yaw, layout.view.pitch);
+      hooks.sceneReady = true;
+    };
+    if ((shown as HTMLElement & { hasLoaded?: boolean }).hasLoaded) ready();
+    else shown.addEventListener('loaded', ready, { once: true });
+  });
+  if (!use3d) {
     // Still worth watching: show the plain video, flat, and say why there is no 360° view.
     document.body.classList.add('sc-fallback');
     ui.showToast(
@@ -54,7 +81,7 @@ function main(): void {
     return;
   }
 
-  const stats = new StatsOverlay(byId('sc-stats'), byId('sc-stats-button'), () => controller!.sample());
+  const stats = new StatsOverlay(byId('sc-stats'), byId('sc-stats-button'), () => ({ ...controller!.sample(), layout: layoutText || undefined }));
   // After a reload (retry, stream restarted) keep playing if the person had started it.
   let started = false;
   video.addEventListener('play', () => {
@@ -84,8 +111,46 @@ function main(): void {
   if (options.showStats) stats.show(true);
   document.title = `${streamName(options.url)} · spherecast`;
   controller.start();
-  // Exposed for tests and for people debugging a stream in the console.
-  (window as unknown as { spherecast?: unknown }).spherecast = { controller, options, engine };
+  Object.assign(hooks, { controller, engine });
+}
+
+/**
+ * The layout to show: the link's parameters, then the stream's layout JSON, then the auto rule on the picture size
+ * (waiting for the video's metadata only when that rule is needed). `text` says where it came from, for the stats.
+ */
+async function chooseLayout(
+  url: string,
+  query: ReturnType<typeof parsePlayerOptions>['layout'],
+  video: HTMLVideoElement,
+): Promise<{ layout: StreamLayout; text: string }> {
+  const lookup = async (): Promise<StreamLayout | undefined> => {
+    const found = await fetchStreamLayout(url);
+    return 'layout' in found ? found.layout : undefined;
+  };
+  let fromStream = await lookup();
+  if (!fromStream) {
+    // A live stream opened before it starts has no JSON yet either: ask again once its picture is there.
+    await videoMetadata(video);
+    fromStream = await lookup();
+  }
+  const projection = query.projection ?? fromStream?.projection ?? 'auto';
+  const layout = resolveLayout([query, fromStream], { width: video.videoWidth, height: video.videoHeight });
+  const origins = [Object.keys(query).length ? 'link' : '', fromStream ? 'stream' : '', projection === 'auto' ? 'auto' : ''];
+  return { layout, text: `${describeLayout(layout)} (${origins.filter(Boolean).join(' + ')})` };
+}
+
+function videoMetadata(video: HTMLVideoElement): Promise<void> {
+  if (video.videoWidth > 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      if (video.videoWidth === 0) return;
+      video.removeEventListener('loadedmetadata', done);
+      video.removeEventListener('resize', done);
+      resolve();
+    };
+    video.addEventListener('loadedmetadata', done);
+    video.addEventListener('resize', done);
+  });
 }
 
 function streamName(url: string): string {

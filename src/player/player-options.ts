@@ -1,14 +1,17 @@
 // What the player page is asked to do, read from its query string. Pure: no DOM, so it is tested in node.
 
-export type StereoLayout = 'mono' | 'top-bottom' | 'side-by-side';
-export type Projection = '360' | 'flat';
+import { readLayoutQuery, type LayoutQuery, type StereoMode } from '../shared/layout/stream-layout';
+
+export type StereoLayout = StereoMode;
 export type EnginePreference = 'auto' | 'hls.js' | 'native';
 
 export interface PlayerOptions {
   /** Absolute http(s) URL of the HLS playlist, or undefined when none (or an unusable one) was given. */
   url?: string;
-  stereo: StereoLayout;
-  projection: Projection;
+  /** Layout fields the link sets; they override the stream's layout JSON (see resolveLayout). */
+  layout: LayoutQuery;
+  /** Which eye of a stereo stream the ordinary screen shows (`eye=right` to check the other one). */
+  screenEye: 'left' | 'right';
   /** The link says this is a live stream: a missing playlist means "not started yet", so wait for it. */
   live: boolean;
   /** Start muted (the default: browsers only autoplay muted video). */
@@ -20,29 +23,7 @@ export interface PlayerOptions {
   warnings: string[];
 }
 
-const STEREO_ALIASES: Record<string, StereoLayout> = {
-  mono: 'mono',
-  '2d': 'mono',
-  'top-bottom': 'top-bottom',
-  topbottom: 'top-bottom',
-  tb: 'top-bottom',
-  ou: 'top-bottom',
-  'over-under': 'top-bottom',
-  'side-by-side': 'side-by-side',
-  sidebyside: 'side-by-side',
-  sbs: 'side-by-side',
-  lr: 'side-by-side',
-  'left-right': 'side-by-side',
-};
-
-const PROJECTION_ALIASES: Record<string, Projection> = {
-  '360': '360',
-  equirectangular: '360',
-  sphere: '360',
-  flat: 'flat',
-  '2d': 'flat',
-  rectilinear: 'flat',
-};
+const EYE_ALIASES: Record<string, 'left' | 'right'> = { left: 'left', l: 'left', right: 'right', r: 'right' };
 
 const ENGINE_ALIASES: Record<string, EnginePreference> = {
   auto: 'auto',
@@ -95,11 +76,13 @@ export function parsePlayerOptions(search: string, pageHref: string): PlayerOpti
   const params = new URLSearchParams(search);
   const warnings: string[] = [];
   const { url, error } = resolveStreamUrl(params.get('url') ?? params.get('src'), pageHref);
+  const { layout, problems } = readLayoutQuery(params);
+  for (const problem of problems) warnings.push(`${problem[0].toUpperCase()}${problem.slice(1)}; using the stream's own layout.`);
   return {
     url,
     urlError: error,
-    stereo: choice(params, 'stereo', STEREO_ALIASES, 'mono', warnings),
-    projection: choice(params, 'projection', PROJECTION_ALIASES, '360', warnings),
+    layout,
+    screenEye: choice(params, 'eye', EYE_ALIASES, 'left', warnings),
     live: flag(params.get('live'), false),
     muted: flag(params.get('muted'), true),
     autoplay: flag(params.get('autoplay'), true),

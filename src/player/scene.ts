@@ -1,22 +1,27 @@
 /// <reference lib="dom" />
-// Builds the A-Frame scene that shows the video: a sphere around the viewer (360) or a screen in front (flat),
-// one mesh per eye for stereo video. Eyes are split with three.js layers: in WebXR, three's left eye camera sees
-// layers 0 and 1, the right eye 0 and 2; the ordinary (non-VR) camera is given layer 1 so it shows the left eye.
-import type { AFrameGlobal } from './aframe-global';
-import type { Projection, StereoLayout } from './player-options';
+// Builds the A-Frame scene that shows the video: a sphere around the viewer drawn by the projection shader
+// (equirect, 180, cubemap, EAC) or a screen in front (flat), one mesh per eye for stereo video. Eyes are split with
+// three.js layers: in WebXR, three's left eye camera sees layers 0 and 1, the right eye 0 and 2; the ordinary
+// (non-VR) camera is given layer 1 so it shows the left eye (layer 2 with ?eye=right).
+import type { AFrameEntity, AFrameGlobal } from './aframe-global';
+import type { StereoLayout } from './player-options';
+import { PROJECTION_CODE, PROJECTION_SHADER, registerProjectionShader } from './projection-shader';
 import { eyeAspect, materialWindow, textureWindow, type Eye } from './stereo-layout';
+import type { StreamLayout } from '../shared/layout/stream-layout';
 
 const SPHERE_RADIUS = 100;
 const EYE_HEIGHT = 1.6;
 const SCREEN_HEIGHT = 2;
 
 export interface SceneOptions {
-  projection: Projection;
-  stereo: StereoLayout;
+  layout: StreamLayout;
   video: HTMLVideoElement;
+  /** The eye the ordinary (non-VR) screen shows for stereo video. */
+  screenEye: Eye;
 }
 
 export function registerSceneComponents(AFRAME: AFrameGlobal): void {
+  registerProjectionShader(AFRAME);
   if (AFRAME.components['sc-eye']) return;
 
   AFRAME.registerComponent('sc-eye', {
@@ -31,11 +36,13 @@ export function registerSceneComponents(AFRAME: AFrameGlobal): void {
     },
   });
 
-  AFRAME.registerComponent('sc-left-eye-camera', {
+  AFRAME.registerComponent('sc-screen-eye-camera', {
+    schema: { eye: { default: 'left', oneOf: ['left', 'right'] } },
     init() {
-      const apply = (): void => this.el.getObject3D('camera')?.layers.enable(1);
-      this.el.addEventListener('object3dset', apply);
-      apply();
+      this.el.addEventListener('object3dset', () => screenEye(this.el, this.data.eye));
+    },
+    update() {
+      screenEye(this.el, this.data.eye);
     },
   });
 
@@ -59,29 +66,59 @@ export function registerSceneComponents(AFRAME: AFrameGlobal): void {
       fit();
     },
   });
+
+  // The EAC pads and the cube face edges are in pixels of one eye's picture: tell the shader its size.
+  AFRAME.registerComponent('sc-eye-size', {
+    schema: { layout: { default: 'mono' } },
+    init() {
+      const video = document.getElementById('sc-video') as HTMLVideoElement | null;
+      const update = (): void => {
+        if (!video?.videoWidth || !video.videoHeight) return;
+        const { repeat } = textureWindow(this.data.layout as StereoLayout, 'left');
+        this.el.setAttribute('material', 'eyeSize', `${video.videoWidth * repeat.x} ${video.videoHeight * repeat.y}`);
+      };
+      video?.addEventListener('loadedmetadata', update);
+      video?.addEventListener('resize', update);
+      update();
+    },
+  });
+}
+
+function screenEye(camera: AFrameEntity, eye: unknown): void {
+  const layers = camera.getObject3D('camera')?.layers;
+  if (!layers) return;
+  layers.disable(1);
+  layers.disable(2);
+  layers.enable(eye === 'right' ? 2 : 1);
 }
 
 function eyeEntity(opts: SceneOptions, eye: Eye | 'both'): HTMLElement {
+  const { projection, stereo } = opts.layout;
   const el = document.createElement('a-entity');
-  const window_ = textureWindow(opts.stereo, eye === 'both' ? 'left' : eye);
-  if (opts.projection === 'flat') {
+  const window_ = textureWindow(stereo, eye === 'both' ? 'left' : eye);
+  // (minFilter linear: no mipmaps, which video textures cannot have and would only cost time per frame.)
+  if (projection === 'flat') {
     el.setAttribute('geometry', `primitive: plane; width: ${SCREEN_HEIGHT * (16 / 9)}; height: ${SCREEN_HEIGHT}`);
     el.setAttribute('material', `shader: flat; side: front; minFilter: linear; src: #${opts.video.id}; ${materialWindow(window_)}`);
-    el.setAttribute('sc-flat-screen', `layout: ${opts.stereo}`);
+    el.setAttribute('sc-flat-screen', `layout: ${stereo}`);
   } else {
-    el.setAttribute('geometry', `primitive: sphere; radius: ${SPHERE_RADIUS}; segmentsWidth: 64; segmentsHeight: 32`);
-    el.setAttribute('material', `shader: flat; side: back; minFilter: linear; src: #${opts.video.id}; ${materialWindow(window_)}`);
-    // Mirror so the inside reads correctly, then turn the middle of the equirectangular frame to face the viewer.
-    el.setAttribute('scale', '-1 1 1');
-    el.setAttribute('rotation', '0 -90 0');
+    // The shader works out each pixel's direction from the camera, so the sphere only has to surround the viewer.
+    el.setAttribute('geometry', `primitive: sphere; radius: ${SPHERE_RADIUS}; segmentsWidth: 32; segmentsHeight: 16`);
+    el.setAttribute(
+      'material',
+      `shader: ${PROJECTION_SHADER}; side: back; minFilter: linear; src: #${opts.video.id}; projection: ${PROJECTION_CODE[projection]}; ` +
+        materialWindow(window_),
+    );
+    el.setAttribute('sc-eye-size', `layout: ${stereo}`);
   }
-  // (minFilter linear: no mipmaps, which video textures cannot have and would only cost time per frame.)
   if (eye !== 'both') el.setAttribute('sc-eye', `eye: ${eye}`);
   el.classList.add('sc-video-surface');
+  el.dataset.projection = projection;
   return el;
 }
 
-export function buildScene(opts: SceneOptions): HTMLElement {
+/** The scene and its camera, up while the stream's layout is still being found out; see showLayout. */
+export function buildScene(): HTMLElement {
   const scene = document.createElement('a-scene');
   scene.setAttribute('loading-screen', 'enabled: false');
   scene.setAttribute('vr-mode-ui', 'enabled: true');
@@ -91,18 +128,43 @@ export function buildScene(opts: SceneOptions): HTMLElement {
   const camera = document.createElement('a-entity');
   camera.setAttribute('camera', '');
   camera.setAttribute('position', `0 ${EYE_HEIGHT} 0`);
-  // Drag with mouse or finger, device orientation on phones ("magic window"); a flat screen stays put.
-  camera.setAttribute(
-    'look-controls',
-    opts.projection === 'flat' ? 'enabled: false' : 'reverseMouseDrag: false; touchEnabled: true; magicWindowTrackingEnabled: true',
-  );
-  if (opts.stereo !== 'mono') camera.setAttribute('sc-left-eye-camera', '');
+  // Drag with mouse or finger, device orientation on phones ("magic window").
+  camera.setAttribute('look-controls', 'reverseMouseDrag: false; touchEnabled: true; magicWindowTrackingEnabled: true');
   scene.appendChild(camera);
+  return scene;
+}
 
-  if (opts.stereo === 'mono') scene.appendChild(eyeEntity(opts, 'both'));
+/** Puts the video into the scene in its layout: the surfaces (one per eye for stereo) and what the camera sees. */
+export function showLayout(scene: HTMLElement, opts: SceneOptions): void {
+  const { projection, stereo } = opts.layout;
+  const camera = scene.querySelector('[camera]')!;
+  // A flat screen stays put.
+  if (projection === 'flat') camera.setAttribute('look-controls', 'enabled: false');
+  if (stereo !== 'mono') camera.setAttribute('sc-screen-eye-camera', `eye: ${opts.screenEye}`);
+  if (stereo === 'mono') scene.appendChild(eyeEntity(opts, 'both'));
   else {
     scene.appendChild(eyeEntity(opts, 'left'));
     scene.appendChild(eyeEntity(opts, 'right'));
   }
-  return scene;
+}
+
+/** Which eye of a stereo video the ordinary screen shows (a no-op for mono). */
+export function showEye(scene: HTMLElement, eye: Eye): void {
+  scene.querySelector('[sc-screen-eye-camera]')?.setAttribute('sc-screen-eye-camera', `eye: ${eye}`);
+}
+
+type LookControls = { yawObject: { rotation: { y: number } }; pitchObject: { rotation: { x: number } } };
+
+/**
+ * Turns the view to yaw (degrees, positive = right) and pitch (positive = up), through look-controls so a later
+ * drag continues from there. Does nothing for a flat screen or before the camera is ready.
+ */
+export function lookAt(scene: HTMLElement, yaw: number, pitch: number): boolean {
+  const camera = scene.querySelector('[camera]') as (HTMLElement & { components?: Record<string, unknown> }) | null;
+  const controls = camera?.components?.['look-controls'] as LookControls | undefined;
+  if (!controls?.yawObject || scene.querySelector('[data-projection="flat"]')) return false;
+  // three.js turns counter-clockwise for a positive angle about +y: left. Our yaw turns right.
+  controls.yawObject.rotation.y = (-yaw * Math.PI) / 180;
+  controls.pitchObject.rotation.x = (Math.max(-90, Math.min(90, pitch)) * Math.PI) / 180;
+  return true;
 }

@@ -4,6 +4,8 @@ export interface StatsSample {
   engine: string;
   width: number;
   height: number;
+  /** The layout shown, e.g. "equirect, top-bottom (stream)". */
+  layout?: string;
   /** Bitrate of the rendition playing now (bits/s), when the playlist says. */
   levelBitrate?: number;
   /** hls.js' bandwidth estimate (bits/s). */
@@ -43,6 +45,7 @@ export function formatClock(seconds: number): string {
 export function formatStats(s: StatsSample): Array<[string, string]> {
   const rows: Array<[string, string]> = [];
   rows.push(['Resolution', s.width > 0 && s.height > 0 ? `${s.width}×${s.height}` : '–']);
+  if (s.layout) rows.push(['Layout', s.layout]);
   rows.push(['Bitrate', formatBitrate(s.levelBitrate)]);
   if (s.estimatedBandwidth !== undefined) rows.push(['Bandwidth', formatBitrate(s.estimatedBandwidth)]);
   rows.push(['Buffer', formatSeconds(s.bufferSeconds)]);

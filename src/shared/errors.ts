@@ -38,6 +38,7 @@ const REGISTRY = {
   SC_ERR_ORIGINS_DOWN: { status: 503, message: 'no origin is answering; retry shortly' },
   SC_ERR_TRANSCODE: { status: 500, message: 'transcode of %s failed: %s' },
   SC_ERR_SHUTTING_DOWN: { status: 503, message: 'shutting down' },
+  SC_ERR_LAYOUT: { status: 400, message: 'invalid stream layout: %s' },
 } as const;
 
 export type ErrorCode = keyof typeof REGISTRY;

@@ -44,9 +44,12 @@ export interface PlayerSession {
   close(): Promise<void>;
 }
 
-/** Opens a page (new context, fixed viewport) and collects its errors; `url` may be left out to navigate later. */
-export async function openPage(browser: Browser, url?: string): Promise<PlayerSession> {
-  const context = await browser.newContext({ viewport: VIEWPORT });
+/**
+ * Opens a page (new context, fixed viewport) and collects its errors; `url` may be left out to navigate later. A
+ * smaller viewport makes software WebGL draw faster where only a few pixels are looked at.
+ */
+export async function openPage(browser: Browser, url?: string, viewport = VIEWPORT): Promise<PlayerSession> {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const pageErrors: Error[] = [];
   const consoleErrors: string[] = [];
@@ -143,6 +146,18 @@ export interface ImageVariety {
 export async function screenshotVariety(page: Page, file?: string): Promise<ImageVariety> {
   const clip = { x: VIEWPORT.width * 0.2, y: VIEWPORT.height * 0.25, width: VIEWPORT.width * 0.6, height: VIEWPORT.height * 0.5 };
   if (file) await page.screenshot({ path: file });
+  const { mean: _mean, ...variety } = await screenshotStats(page, clip);
+  return variety;
+}
+
+/**
+ * Screenshots `clip` and measures it in the page (the PNG is decoded by the browser itself, so no image library is
+ * needed, and only the figures come back): variety as in ImageVariety, and the mean colour.
+ */
+export async function screenshotStats(
+  page: Page,
+  clip: { x: number; y: number; width: number; height: number },
+): Promise<ImageVariety & { mean: [number, number, number] }> {
   const png = await page.screenshot({ clip });
   return page.evaluate(async (b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -152,6 +167,7 @@ export async function screenshotVariety(page: Page, file?: string): Promise<Imag
     ctx.drawImage(bitmap, 0, 0);
     const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
     const colors = new Set<number>();
+    const rgb = [0, 0, 0];
     let sum = 0;
     let sumSq = 0;
     const n = data.length / 4;
@@ -160,12 +176,21 @@ export async function screenshotVariety(page: Page, file?: string): Promise<Imag
       const g = data[i + 1];
       const b = data[i + 2];
       colors.add(((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3));
+      rgb[0] += r;
+      rgb[1] += g;
+      rgb[2] += b;
       const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
       sum += y;
       sumSq += y * y;
     }
     const mean = sum / n;
-    return { width: bitmap.width, height: bitmap.height, distinctColors: colors.size, lumaStdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
+    return {
+      width: bitmap.width,
+      height: bitmap.height,
+      distinctColors: colors.size,
+      lumaStdDev: Math.sqrt(Math.max(0, sumSq / n - mean * mean)),
+      mean: rgb.map((c) => Math.round(c / n)) as [number, number, number],
+    };
   }, png.toString('base64'));
 }
 
@@ -199,4 +224,10 @@ export async function checkPlayback(browser: Browser, pageUrl: string, seconds =
     pageErrors: session.pageErrors.map(String),
     session,
   };
+}
+
+/** Mean colour of a small square at the middle of the viewport (where the viewer looks), from a screenshot. */
+export async function centreColour(page: Page, size = 8): Promise<[number, number, number]> {
+  const { width, height } = page.viewportSize() ?? VIEWPORT;
+  return (await screenshotStats(page, { x: width / 2 - size / 2, y: height / 2 - size / 2, width: size, height: size })).mean;
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 const VIDEO = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0'];
 const AUDIO = ['-c:a', 'aac', '-b:a', '64k', '-ac', '2'];
 
-function run(args: string[]): Promise<void> {
+/** Runs ffmpeg quietly; rejects with its error output. */
+export function runFfmpeg(args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -20,7 +21,7 @@ function run(args: string[]): Promise<void> {
  * Returns the master playlist's file name inside `dir`.
  */
 export async function makeVod(dir: string, seconds = 10): Promise<string> {
-  await run([
+  await runFfmpeg([
     '-f', 'lavfi', '-i', `testsrc=size=640x320:rate=25:duration=${seconds}`,
     '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
     '-filter_complex', '[0:v]split=2[hi][lo0];[lo0]scale=320:160[lo]',

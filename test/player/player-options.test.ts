@@ -17,28 +17,37 @@ t.test('a missing or non-http stream URL is an error, never loaded', async (t) =
   t.match(resolveStreamUrl('data:text/plain,x', page).error, /data:/);
 });
 
-t.test('defaults: mono 360, muted autoplay, not live, stats hidden, automatic engine', async (t) => {
+t.test('defaults: layout from the stream, muted autoplay, not live, stats hidden, automatic engine, left eye', async (t) => {
   const o = parsePlayerOptions('?url=/hls/a.m3u8', page);
-  t.match(o, { stereo: 'mono', projection: '360', live: false, muted: true, autoplay: true, showStats: false, engine: 'auto', warnings: [] });
+  t.match(o, { layout: {}, screenEye: 'left', live: false, muted: true, autoplay: true, showStats: false, engine: 'auto', warnings: [] });
 });
 
-t.test('stereo, projection and flags are read, with common aliases', async (t) => {
-  t.match(parsePlayerOptions('?url=a.m3u8&stereo=top-bottom&projection=flat&live=1&stats&muted=0', page), {
-    stereo: 'top-bottom',
-    projection: 'flat',
+t.test('layout, eye and flags are read, with common aliases', async (t) => {
+  t.match(parsePlayerOptions('?url=a.m3u8&stereo=top-bottom&projection=flat&live=1&stats&muted=0&eye=right', page), {
+    layout: { stereo: 'top-bottom', projection: 'flat' },
+    screenEye: 'right',
     live: true,
     showStats: true,
     muted: false,
   });
-  t.equal(parsePlayerOptions('?url=a.m3u8&stereo=SBS', page).stereo, 'side-by-side');
-  t.equal(parsePlayerOptions('?url=a.m3u8&stereo=ou', page).stereo, 'top-bottom');
+  t.same(parsePlayerOptions('?url=a.m3u8&stereo=SBS&projection=eac&yaw=-90&pitch=10', page).layout, {
+    projection: 'eac',
+    stereo: 'side-by-side',
+    yaw: -90,
+    pitch: 10,
+  });
+  t.equal(parsePlayerOptions('?url=a.m3u8&stereo=ou', page).layout.stereo, 'top-bottom');
+  t.equal(parsePlayerOptions('?url=a.m3u8&projection=360', page).layout.projection, 'equirect', 'the old projection=360 still works');
   t.equal(parsePlayerOptions('?url=a.m3u8&engine=native', page).engine, 'native');
 });
 
-t.test('an unknown value falls back to the default with a warning naming the choices', async (t) => {
-  const o = parsePlayerOptions('?url=a.m3u8&stereo=diagonal&projection=cube', page);
-  t.equal(o.stereo, 'mono');
-  t.equal(o.projection, '360');
-  t.equal(o.warnings.length, 2);
-  t.match(o.warnings[0], /diagonal.*mono, top-bottom, side-by-side/);
+t.test('an unknown value is left out with a warning naming the choices, so the stream\'s layout applies', async (t) => {
+  const o = parsePlayerOptions('?url=a.m3u8&stereo=diagonal&projection=cube&yaw=400&eye=third', page);
+  t.same(o.layout, {});
+  t.equal(o.screenEye, 'left');
+  t.equal(o.warnings.length, 4);
+  t.match(o.warnings[0], /projection "cube".*flat, equirect, equirect180, cubemap, eac, auto.*stream's own layout/);
+  t.match(o.warnings[1], /stereo "diagonal".*mono, top-bottom, side-by-side/);
+  t.match(o.warnings[2], /Yaw "400"/);
+  t.match(o.warnings[3], /eye "third"/);
 });
