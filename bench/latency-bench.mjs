@@ -9,9 +9,10 @@
 // Also reports, for LL-HLS, how long after a frame is sent the part holding it is listed.
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startNginxOrigin, waitHttp } from './nginx-reference.mjs';
 import { chromium } from 'playwright-core';
 
 const arg = (name, def) => {
@@ -35,14 +36,6 @@ function clip() {
     '-t', String(SECONDS + 10), '-vf', filters, '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', String(FPS), '-b:v', '2500k',
     '-c:a', 'aac', '-b:a', '96k', '-f', 'flv', file]);
   return file;
-}
-
-async function waitHttp(url) {
-  for (let i = 0; i < 150; i++) {
-    try { if ((await fetch(url)).status < 500) return; } catch {}
-    await sleep(100);
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 const PAGE = `<!doctype html><meta charset="utf-8"><video id="v" muted autoplay playsinline></video>
@@ -182,24 +175,12 @@ async function runSpherecast(label, env, ll, clipFile, browser, pageBase) {
 }
 
 async function runNginx(clipFile, browser, pageBase) {
-  const conf = resolve('../shared/reference/nginx-origin.conf');
-  if (!existsSync('/usr/lib/nginx/modules/ngx_rtmp_module.so') || !existsSync(conf)) return undefined;
-  const prefix = join(work, 'nginx');
-  for (const d of ['hls', 'rec', 'logs']) mkdirSync(join(prefix, d), { recursive: true });
-  chmodSync(work, 0o777);
-  for (const d of ['', 'hls', 'rec', 'logs']) chmodSync(join(prefix, d), 0o777);
-  const text = readFileSync(conf, 'utf8')
-    .replace(/FRAGMENT/g, '1s').replace(/PLAYLIST/g, '12s')
-    .replace(/hls_path hls;/, `hls_path ${prefix}/hls;`).replace(/record_path rec;/, `record_path ${prefix}/rec;`)
-    .replace(/root \.;/g, `root ${prefix};`);
-  writeFileSync(join(prefix, 'origin.conf'), text);
-  const proc = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'origin.conf')], { stdio: 'ignore' });
-  await waitHttp('http://127.0.0.1:18080/hls/none.m3u8');
+  const nginx = await startNginxOrigin(work, { fragment: 1, playlist: 12 });
+  if (!nginx) return undefined;
   try {
-    return await measure('nginx-rtmp', { rtmpUrl: 'rtmp://127.0.0.1:19350/live/lat', playlistUrl: 'http://127.0.0.1:18080/hls/lat.m3u8', ll: false }, clipFile, browser, pageBase);
+    return await measure('nginx-rtmp', { rtmpUrl: `${nginx.rtmpBase}/lat`, playlistUrl: `${nginx.httpBase}/hls/lat.m3u8`, ll: false }, clipFile, browser, pageBase);
   } finally {
-    proc.kill('SIGQUIT');
-    await new Promise((r) => proc.once('exit', r));
+    await nginx.stop();
   }
 }
 

@@ -6,9 +6,10 @@
 // CPU per stream (its whole process tree, ffmpeg children included) and the ingest-to-playlist
 // latency (how long after a frame is sent its segment is listed), then the ratios.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startNginxOrigin, waitHttp } from './nginx-reference.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,14 +47,6 @@ async function clip() {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'aevalsrc=sin(400*2*PI*t)', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=30',
     '-t', String(SECONDS + 20), '-vcodec', 'libx264', '-preset', 'veryfast', '-g', '30', '-b:v', '500k', '-c:a', 'aac', '-b:a', '160k', '-vf', 'format=yuv420p', '-f', 'flv', file]);
   return file;
-}
-
-async function waitHttp(url) {
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(url)).status < 500) return; } catch {}
-    await sleep(100);
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 /** Runs N publishers against one server; returns CPU % of one core per stream and latency samples. */
@@ -123,24 +116,12 @@ async function runSpherecast(clipFile) {
 }
 
 async function runNginx(clipFile) {
-  const conf = resolve('../shared/reference/nginx-origin.conf');
-  if (!existsSync('/usr/lib/nginx/modules/ngx_rtmp_module.so') || !existsSync(conf)) return undefined;
-  const prefix = join(work, 'nginx');
-  for (const d of ['hls', 'rec', 'logs']) mkdirSync(join(prefix, d), { recursive: true });
-  chmodSync(work, 0o777);
-  for (const d of ['', 'hls', 'rec', 'logs']) chmodSync(join(prefix, d), 0o777);
-  const text = readFileSync(conf, 'utf8')
-    .replace(/FRAGMENT/g, `${FRAGMENT}s`).replace(/PLAYLIST/g, '20s')
-    .replace(/hls_path hls;/, `hls_path ${prefix}/hls;`).replace(/record_path rec;/, `record_path ${prefix}/rec;`)
-    .replace(/root \.;/g, `root ${prefix};`);
-  writeFileSync(join(prefix, 'origin.conf'), text);
-  const proc = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'origin.conf')], { stdio: 'ignore' });
-  await waitHttp('http://127.0.0.1:18080/hls/none.m3u8');
+  const nginx = await startNginxOrigin(work, { fragment: FRAGMENT, playlist: 20 });
+  if (!nginx) return undefined;
   try {
-    return await measure('nginx-rtmp', { pid: proc.pid, rtmpBase: 'rtmp://127.0.0.1:19350/live', playlistUrl: (i) => `http://127.0.0.1:18080/hls/s${i}_1280/index.m3u8` }, clipFile);
+    return await measure('nginx-rtmp', { pid: nginx.pid, rtmpBase: nginx.rtmpBase, playlistUrl: (i) => `${nginx.httpBase}/hls/s${i}_1280/index.m3u8` }, clipFile);
   } finally {
-    proc.kill('SIGQUIT');
-    await new Promise((r) => proc.once('exit', r));
+    await nginx.stop();
   }
 }
 
