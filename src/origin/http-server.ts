@@ -117,12 +117,16 @@ export class OriginHttpServer {
         } else if (path.endsWith('.ts')) {
           res.header('Content-Type', 'video/mp2t');
           res.header('Cache-Control', `max-age=${o.segmentMaxAge}`);
+        } else if (path.endsWith('.json')) {
+          // The stream's layout (beside its master): fixed for a publish, cached like the master.
+          res.header('Content-Type', 'application/json');
+          res.header('Cache-Control', `max-age=${o.playlistMaxAge}`);
         } else if (path.endsWith('.m4s') || path.endsWith('.mp4')) {
           res.header('Content-Type', path.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment');
           res.header('Cache-Control', `max-age=${o.segmentMaxAge}`);
         }
       },
-      allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4)$/.test(pathName) && !pathName.endsWith('.tmp'),
+      allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4|json)$/.test(pathName) && !pathName.endsWith('.tmp'),
     });
     if (o.vodDir) {
       const vodDir = resolve(o.vodDir);
@@ -211,6 +215,7 @@ export class OriginHttpServer {
         ...(s.info.video ? { video: { ...s.info.video, frameRate: Math.round(s.info.frameRate * 100) / 100 } } : {}),
         ...(s.info.audio ? { audio: { ...s.info.audio } } : {}),
         unsupported: [...s.info.unsupported],
+        ...(s.layout ? { layout: s.layout } : {}),
       };
     });
   }

@@ -1,4 +1,6 @@
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { layoutJson, resolveLayout, type LayoutQuery, type StreamLayout } from '../shared/layout/stream-layout';
 import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
 import { HlsPackager } from './hls-packager';
@@ -22,6 +24,8 @@ export interface PublishStart {
   readonly inBytes: () => number;
   /** Drops the publisher's connection. */
   readonly drop: () => void;
+  /** The layout it asks for, most specific first (its URL, STREAM_LAYOUTS, DEFAULT_PROJECTION). */
+  readonly layout?: readonly LayoutQuery[];
 }
 
 /** What LiveStreams needs of a packager: HLS_FORMAT=ts (ffmpeg) or fmp4 (in process, LL-HLS). */
@@ -31,6 +35,8 @@ export interface StreamPackaging {
   close(): Promise<void>;
   /** The rendition answered from memory while live (fMP4 only). */
   readonly rendition?: LiveRendition;
+  /** The stream's layout, known once its picture size is (fMP4 writes it into the init segment). */
+  setLayout?(layout: StreamLayout): void;
 }
 
 export interface LiveStream {
@@ -43,6 +49,8 @@ export interface LiveStream {
   readonly viewers: Map<string, number>;
   warnedCodecs: Set<string>;
   readonly keyframes: KeyframeInterval;
+  /** Projection, stereo and initial view, resolved when the video configuration arrives. */
+  layout?: StreamLayout;
 }
 
 export interface LiveStreamsOptions {
@@ -138,6 +146,7 @@ export class LiveStreams {
     const tag = kind === 'metadata' || kind === 'ignored' ? undefined : flvTag(type, dts, body);
     if (!tag) return;
     if (kind === 'video-key') this.checkKeyframes(stream, dts);
+    if (kind === 'video-config') this.resolveLayout(stream);
     // ffmpeg 5.1 reads no Enhanced RTMP: HEVC reaches only the fMP4 packager, and is not recorded yet.
     if (stream.info.videoConfig?.codec === 'hevc' && kind.startsWith('video')) {
       if (this.opts.format === 'ts') return this.warnOnce(stream, 'video HEVC (HLS_FORMAT=ts)');
@@ -147,6 +156,22 @@ export class LiveStreams {
     }
     stream.packager.write(dts, body, kind, tag);
     stream.recorder?.write(dts, body, kind, tag);
+  }
+
+  /** The layout for this picture size; written into the packaging and beside the master as `<name>.json`. */
+  private resolveLayout(stream: LiveStream): void {
+    const video = stream.info.video;
+    if (!video) return;
+    const layout = resolveLayout(stream.start.layout ?? [], video);
+    const json = layoutJson(layout);
+    if (stream.layout && layoutJson(stream.layout) === json) return;
+    stream.layout = layout;
+    stream.packager.setLayout?.(layout);
+    const path = join(this.hlsDir, `${stream.start.name}.json`);
+    writeFile(`${path}.tmp`, json)
+      .then(() => rename(`${path}.tmp`, path))
+      .catch((err) => this.log.error({ err, stream: stream.start.name }, `cannot write the layout JSON: ${(err as Error).message}`));
+    this.log.info({ stream: stream.start.name, layout: json }, 'stream layout');
   }
 
   private warnOnce(stream: LiveStream, codec: string): void {

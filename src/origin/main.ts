@@ -1,3 +1,4 @@
+import { parseLayoutRules } from './layout-rules';
 import { mkdir, access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openObjectStore } from '../shared/object-store-open';
@@ -79,6 +80,7 @@ void runProgram({
       maxBytesPerSecond: config.ingestMaxRate,
       burstSeconds: config.ingestBurst,
       auth: { keys: parsePublishKeys(config.publishKeys), hmacSecret: config.publishHmacSecret },
+      layouts: { rules: parseLayoutRules(config.streamLayouts), defaultProjection: config.defaultProjection },
       hooks,
       streams,
       clock,

@@ -1,3 +1,5 @@
+import type { LayoutQuery } from '../shared/layout/stream-layout';
+import { requestedLayout, type LayoutRule } from './layout-rules';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
@@ -22,6 +24,8 @@ export interface RtmpIngestOptions {
   readonly maxBytesPerSecond: number;
   readonly burstSeconds: number;
   readonly auth: PublishAuthOptions;
+  /** STREAM_LAYOUTS and DEFAULT_PROJECTION, for what each publish asks for beside its URL. */
+  readonly layouts: { readonly rules: readonly LayoutRule[]; readonly defaultProjection: LayoutQuery['projection'] };
   readonly hooks: PublishHooks;
   readonly streams: LiveStreams;
   readonly clock: Clock;
@@ -227,6 +231,12 @@ export class RtmpIngest {
     if (this.opts.streams.size + this.pending.size >= this.opts.maxStreams) return refuse('NetStream.Publish.Rejected', `MAX_STREAMS (${this.opts.maxStreams}) reached`);
     const denied = checkPublish(this.opts.auth, app, name, query, this.opts.clock.now());
     if (denied) return refuse('NetStream.Publish.Rejected', denied);
+    let layout: LayoutQuery[];
+    try {
+      layout = requestedLayout(name, query, this.opts.layouts.rules, this.opts.layouts.defaultProjection);
+    } catch (err) {
+      return refuse('NetStream.Publish.Rejected', (err as Error).message);
+    }
     this.pending.add(name);
     socket.pause();
     void (async () => {
@@ -236,7 +246,7 @@ export class RtmpIngest {
         // Ended while authorizing (deleteStream or a new publish read in the same buffer): read on.
         if (p.state !== 'authorizing' || socket.destroyed) return void socket.resume();
         // No reconnect grace: a publisher that leaves ends its stream now (ENDLIST), as nginx-rtmp does.
-        const stream = await this.opts.streams.begin({ app, name, addr, inBytes, drop: () => socket.destroy() });
+        const stream = await this.opts.streams.begin({ app, name, addr, inBytes, drop: () => socket.destroy(), layout });
         p.stream = stream;
         if (p.state !== 'authorizing' || socket.destroyed) {
           // The encoder left or moved on while the packager started: end what was begun.

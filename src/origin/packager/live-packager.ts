@@ -9,7 +9,9 @@ import type { LiveMaster } from '../live-master';
 import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
 import type { MediaInfo, TagKind } from '../media-info';
 import type { LiveRendition, CompleteSegment } from './live-rendition';
+import { sphericalBoxes } from './spherical-boxes';
 import { StreamPackager } from './stream-packager';
+import type { StreamLayout } from '../../shared/layout/stream-layout';
 
 export interface LivePackagerOptions {
   readonly hlsDir: string;
@@ -23,8 +25,6 @@ export interface LivePackagerOptions {
   readonly deleter: DelayedUnlink;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Extra boxes for the video sample entry (spherical metadata). */
-  readonly videoEntryBoxes?: readonly Buffer[];
 }
 
 /**
@@ -41,6 +41,8 @@ export class LivePackager {
   private io: Promise<void> = Promise.resolve();
   private readonly written = new Set<string>();
   private readonly retention: VariantRetention;
+  /** Spherical Video V2 boxes for the layout (none for flat mono video). */
+  private layoutBoxes: readonly Buffer[] = [];
 
   constructor(private readonly opts: LivePackagerOptions) {
     this.variantDir = join(opts.hlsDir, `${opts.name}${opts.variantSuffix}`);
@@ -64,10 +66,14 @@ export class LivePackager {
       windowSeconds: o.playlistSeconds,
       clock: o.clock,
       firstMsn,
-      ...(o.videoEntryBoxes ? { videoEntryBoxes: o.videoEntryBoxes } : {}),
       onSegment: (s) => this.segmentDone(s),
     });
     this.log.info({ firstMsn, partSeconds: o.partSeconds }, 'packaging started (fMP4, LL-HLS)');
+  }
+
+  /** The stream's layout goes into the video sample entry (st3d/sv3d) of the next init segment. */
+  setLayout(layout: StreamLayout): void {
+    this.layoutBoxes = sphericalBoxes(layout);
   }
 
   /** One FLV tag from the publisher; `body` is only valid during this call. */
@@ -76,7 +82,7 @@ export class LivePackager {
     if (!p) return;
     const info = this.opts.info;
     if (kind === 'video-config' && info.video && info.videoConfig) {
-      p.setVideoConfig({ config: info.videoConfig, width: info.video.width, height: info.video.height });
+      p.setVideoConfig({ config: info.videoConfig, width: info.video.width, height: info.video.height, extraBoxes: this.layoutBoxes });
     } else if (kind === 'audio-config' && info.audio) {
       p.setAudioConfig({ asc: body.subarray(2), sampleRate: info.audio.sampleRate, channels: info.audio.channels });
     } else if (kind === 'video' || kind === 'video-key') {

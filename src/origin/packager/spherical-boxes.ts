@@ -1,3 +1,4 @@
+import type { StereoMode, StreamLayout } from '../../shared/layout/stream-layout';
 import { box, fullBox, u8, u32 } from './mp4-box';
 
 /**
@@ -5,17 +6,6 @@ import { box, fullBox, u8, u32 } from './mp4-box';
  * visual sample entry: `st3d` (stereo layout) and `sv3d` (projection and initial pose). Players
  * such as YouTube, VLC and ffmpeg's mov demuxer read them from the init segment or the MP4.
  */
-export type Projection = 'flat' | 'equirect' | 'equirect180' | 'cubemap' | 'eac';
-export type StereoMode = 'mono' | 'top-bottom' | 'side-by-side';
-
-export interface SphericalLayout {
-  readonly projection: Projection;
-  readonly stereo: StereoMode;
-  /** Initial view, degrees. */
-  readonly yaw?: number;
-  readonly pitch?: number;
-}
-
 const STEREO_MODE: Record<StereoMode, number> = { mono: 0, 'top-bottom': 1, 'side-by-side': 2 };
 
 /** 16.16 fixed point degrees, as prhd stores the pose. */
@@ -32,9 +22,9 @@ function equi(left: number, right: number): Buffer {
 }
 
 /** Pure: the boxes to append to a visual sample entry for `layout` (none for flat video). */
-export function sphericalBoxes(layout: SphericalLayout, source = 'spherecast'): Buffer[] {
+export function sphericalBoxes(layout: StreamLayout, source = 'spherecast'): Buffer[] {
   if (layout.projection === 'flat') return layout.stereo === 'mono' ? [] : [fullBox('st3d', 0, 0, u8(STEREO_MODE[layout.stereo]))];
-  const pose = fullBox('prhd', 0, 0, fixed16(layout.yaw ?? 0), fixed16(layout.pitch ?? 0), fixed16(0));
+  const pose = fullBox('prhd', 0, 0, fixed16(layout.view?.yaw ?? 0), fixed16(layout.view?.pitch ?? 0), fixed16(0));
   let mapping: Buffer;
   switch (layout.projection) {
     case 'equirect':

@@ -14,14 +14,14 @@ export interface StreamPackagerOptions {
   readonly onSegment?: LiveRenditionOptions['onSegment'];
   /** Media sequence number of the first segment (numbering continues across publishes of a name). */
   readonly firstMsn?: number;
-  /** Extra boxes for the visual sample entry (spherical metadata). */
-  readonly videoEntryBoxes?: readonly Buffer[];
 }
 
 export interface VideoTrackConfig {
   readonly config: VideoCodecConfig;
   readonly width: number;
   readonly height: number;
+  /** Extra boxes for the visual sample entry (spherical metadata). */
+  readonly extraBoxes?: readonly Buffer[];
 }
 
 export interface AudioTrackConfig {
@@ -68,8 +68,9 @@ export class StreamPackager {
   }
 
   setVideoConfig(v: VideoTrackConfig): void {
-    if (this.video && this.video.config.record.equals(v.config.record) && this.video.width === v.width) return;
-    this.video = { config: { codec: v.config.codec, record: Buffer.from(v.config.record) }, width: v.width, height: v.height };
+    const same = (a: readonly Buffer[] = [], b: readonly Buffer[] = []) => a.length === b.length && a.every((x, i) => x.equals(b[i]!));
+    if (this.video && this.video.config.record.equals(v.config.record) && this.video.width === v.width && same(this.video.extraBoxes, v.extraBoxes)) return;
+    this.video = { ...v, config: { codec: v.config.codec, record: Buffer.from(v.config.record) } };
     if (this.segmenter) this.restart();
   }
 
@@ -115,7 +116,7 @@ export class StreamPackager {
         timescale: VIDEO_TIMESCALE,
         width: this.video.width,
         height: this.video.height,
-        sampleEntry: videoSampleEntry({ ...this.video, ...(this.opts.videoEntryBoxes ? { extraBoxes: this.opts.videoEntryBoxes } : {}) }),
+        sampleEntry: videoSampleEntry(this.video),
       });
     }
     if (this.audio) tracks.push({ id: AUDIO_TRACK, kind: 'audio', timescale: this.audio.sampleRate, sampleEntry: aacSampleEntry(this.audio) });

@@ -4,17 +4,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/shared/clock';
-import { sphericalBoxes, type SphericalLayout } from '../../../src/origin/packager/spherical-boxes';
+import type { StreamLayout } from '../../../src/shared/layout/stream-layout';
+import { sphericalBoxes } from '../../../src/origin/packager/spherical-boxes';
 import { StreamPackager } from '../../../src/origin/packager/stream-packager';
 import { encodeTestFlv, readFlvTags } from '../../fixtures/flv-file';
 
 const tags = readFlvTags(encodeTestFlv({ seconds: 1, width: 256, height: 128, fps: 25, gop: 25 }));
 
 /** Packages the clip with `layout` in its init segment; returns ffprobe's side data of the video stream. */
-async function sideData(t: { teardown: (f: () => void) => void }, layout: SphericalLayout): Promise<Array<Record<string, unknown>>> {
-  const p = new StreamPackager({ segmentSeconds: 1, partSeconds: 0.2, windowSeconds: 10, clock: new ManualClock(), videoEntryBoxes: sphericalBoxes(layout) });
+async function sideData(t: { teardown: (f: () => void) => void }, layout: StreamLayout): Promise<Array<Record<string, unknown>>> {
+  const p = new StreamPackager({ segmentSeconds: 1, partSeconds: 0.2, windowSeconds: 10, clock: new ManualClock() });
   for (const tag of tags) {
-    if (tag.type === 9 && tag.body[1] === 0) p.setVideoConfig({ config: { codec: 'avc', record: tag.body.subarray(5) }, width: 256, height: 128 });
+    if (tag.type === 9 && tag.body[1] === 0) p.setVideoConfig({ config: { codec: 'avc', record: tag.body.subarray(5) }, width: 256, height: 128, extraBoxes: sphericalBoxes(layout) });
     else p.write(tag.type, tag.dts, tag.body);
   }
   p.end();
@@ -30,7 +31,7 @@ async function sideData(t: { teardown: (f: () => void) => void }, layout: Spheri
 }
 
 t.test('ffprobe reads projection, pose and stereo mode from the init segment', async (t) => {
-  const equirect = await sideData(t, { projection: 'equirect', stereo: 'top-bottom', yaw: 90, pitch: -10 });
+  const equirect = await sideData(t, { projection: 'equirect', stereo: 'top-bottom', view: { yaw: 90, pitch: -10 } });
   t.match(equirect, [{ side_data_type: 'Stereo 3D', type: 'top and bottom' }, { side_data_type: 'Spherical Mapping', projection: 'equirectangular', yaw: 90, pitch: -10, roll: 0 }]);
   const mono = await sideData(t, { projection: 'equirect', stereo: 'mono' });
   t.match(mono, [{ side_data_type: 'Stereo 3D', type: '2D' }, { side_data_type: 'Spherical Mapping', projection: 'equirectangular' }]);
