@@ -1,9 +1,9 @@
-import { parseLayoutRules } from './layout-rules';
 import { mkdir, access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openObjectStore } from '../shared/object-store-open';
 import { openJobQueue } from '../shared/job-queue-open';
 import { RecordingUploader } from './recording-uploader';
+import { parseLayoutRules } from './layout-rules';
 import { startSpotMonitor } from '../shared/spot-interruption';
 import { runProgram } from '../shared/program';
 import { checkFfmpeg } from '../shared/ffmpeg-check';

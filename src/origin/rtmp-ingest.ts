@@ -1,11 +1,11 @@
-import type { LayoutQuery } from '../shared/layout/stream-layout';
-import { requestedLayout, type LayoutRule } from './layout-rules';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../shared/logger';
+import type { LayoutQuery } from '../shared/layout/stream-layout';
 import type { Clock } from '../shared/clock';
 import { isScError, scError } from '../shared/errors';
 import { checkPublish, STREAM_NAME, type PublishAuthOptions } from './publish-auth';
 import type { PublishHooks } from './publish-hooks';
+import { requestedLayout, type LayoutRule } from './layout-rules';
 import type { LiveStream, LiveStreams } from './live-streams';
 import { IngestRateLimit } from './ingest-rate-limit';
 import { RtmpConnection, type PublishRefusal, type PublishRequest } from './rtmp/rtmp-connection';
