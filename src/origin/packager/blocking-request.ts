@@ -9,7 +9,7 @@ export interface PlaylistDirectives {
   readonly msn?: number;
   readonly part?: number;
   /** `_HLS_skip=YES`: a delta update. (`v2` also skips date ranges; we write none.) */
-  readonly skip: boolean;
+  readonly deltaUpdate: boolean;
 }
 
 export type ParsedDirectives = { ok: true; directives: PlaylistDirectives } | { ok: false; reason: string };
@@ -30,7 +30,7 @@ export function parseDirectives(query: { readonly get: (name: string) => string 
     directives: {
       ...(msnText !== null ? { msn: Number(msnText) } : {}),
       ...(partText !== null ? { part: Number(partText) } : {}),
-      skip: skipText !== null,
+      deltaUpdate: skipText !== null,
     },
   };
 }

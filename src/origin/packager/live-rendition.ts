@@ -78,7 +78,7 @@ export class LiveRendition {
   private maxSegmentDuration = 0;
   private ended = false;
   private discontinuitySequence = 0;
-  private cached?: { full: string; skip?: string };
+  private cached?: { full: string; delta?: string };
 
   constructor(private readonly opts: LiveRenditionOptions, firstMsn = 0) {
     this.nextMsn = firstMsn;
@@ -213,11 +213,11 @@ export class LiveRendition {
   }
 
   /** The playlist text now (no blocking). */
-  playlistText(skip = false): string {
+  playlistText(deltaUpdate = false): string {
     this.cached ??= { full: writeLivePlaylist(this.state()) };
-    if (!skip) return this.cached.full;
-    this.cached.skip ??= writeLivePlaylist(this.state(), { skip: true });
-    return this.cached.skip;
+    if (!deltaUpdate) return this.cached.full;
+    this.cached.delta ??= writeLivePlaylist(this.state(), { deltaUpdate: true });
+    return this.cached.delta;
   }
 
   /** Whether the playlist holds anything a player can start with. */
@@ -235,7 +235,7 @@ export class LiveRendition {
     if (first === 'too-far') return { kind: 'too-far' };
     if (first === 'wait' && !(await this.waitFor(() => decision() !== 'wait', holdMs, signal))) return { kind: 'timeout' };
     if (decision() === 'too-far') return { kind: 'too-far' };
-    return { kind: 'playlist', text: this.playlistText(d.skip) };
+    return { kind: 'playlist', text: this.playlistText(d.deltaUpdate) };
   }
 
   /**

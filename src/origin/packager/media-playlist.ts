@@ -49,7 +49,7 @@ export interface LivePlaylistState {
 
 export interface PlaylistView {
   /** A delta update (`_HLS_skip=YES`): segments older than CAN-SKIP-UNTIL are replaced by EXT-X-SKIP. */
-  readonly skip: boolean;
+  readonly deltaUpdate: boolean;
 }
 
 /** The playlist's EXT-X-SERVER-CONTROL figures, derived once from the targets. */
@@ -87,10 +87,10 @@ export function skippableSegments(state: LivePlaylistState, canSkipUntil: number
   return skippable;
 }
 
-export function writeLivePlaylist(state: LivePlaylistState, view: PlaylistView = { skip: false }): string {
+export function writeLivePlaylist(state: LivePlaylistState, view: PlaylistView = { deltaUpdate: false }): string {
   const ll = state.partTarget !== undefined;
   const control = ll ? serverControl(state.targetDuration, state.partTarget!) : undefined;
-  const skipped = view.skip && control && !state.ended ? skippableSegments(state, control.canSkipUntil) : 0;
+  const skipped = view.deltaUpdate && control && !state.ended ? skippableSegments(state, control.canSkipUntil) : 0;
   const first = state.segments[0]?.msn ?? state.open?.msn ?? 0;
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${skipped ? 9 : 6}`, `#EXT-X-TARGETDURATION:${state.targetDuration}`];
   if (control && !state.ended) {

@@ -45,7 +45,7 @@ t.test('a new init segment: discontinuity and a new map; a delta update never sk
   const full = writeLivePlaylist(state(segs));
   t.match(full, /1\.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init-2.mp4"/);
   t.equal(skippableSegments(state(segs), 12), 2, 'skipping stops before the discontinuity');
-  const delta = parse(writeLivePlaylist(state(segs), { skip: true })) as MediaPlaylist;
+  const delta = parse(writeLivePlaylist(state(segs), { deltaUpdate: true })) as MediaPlaylist;
   t.equal(delta.skip, 2);
   const plain = segs.map((s) => ({ ...s, discontinuity: false, mapUri: 'init-0.mp4' }));
   t.equal(skippableSegments(state(plain), 12), 2, 'what ends at or before the skip boundary (12 s from the end)');
@@ -53,17 +53,17 @@ t.test('a new init segment: discontinuity and a new map; a delta update never sk
 
 t.test('delivery directives and blocking decisions (6.2.5.2)', async (t) => {
   const q = (s: string) => parseDirectives(new URLSearchParams(s));
-  t.same(q('_HLS_msn=5&_HLS_part=2'), { ok: true, directives: { msn: 5, part: 2, skip: false } });
-  t.same(q('_HLS_skip=YES'), { ok: true, directives: { skip: true } });
+  t.same(q('_HLS_msn=5&_HLS_part=2'), { ok: true, directives: { msn: 5, part: 2, deltaUpdate: false } });
+  t.same(q('_HLS_skip=YES'), { ok: true, directives: { deltaUpdate: true } });
   for (const bad of ['_HLS_part=1', '_HLS_msn=-1', '_HLS_msn=01', '_HLS_msn=1e3', '_HLS_msn=5&_HLS_part=x', '_HLS_skip=yes']) t.notOk(q(bad).ok, bad);
   const pos = { openMsn: 10, openParts: 3, partTarget: 0.2, ended: false };
-  t.equal(blockingDecision({ msn: 9, skip: false }, pos), 'ready', 'a complete segment');
-  t.equal(blockingDecision({ msn: 10, skip: false }, pos), 'wait', 'the open segment is not complete');
-  t.equal(blockingDecision({ msn: 10, part: 2, skip: false }, pos), 'ready');
-  t.equal(blockingDecision({ msn: 10, part: 3, skip: false }, pos), 'wait', 'the next part');
-  t.equal(blockingDecision({ msn: 11, skip: false }, pos), 'wait', 'last + 2');
-  t.equal(blockingDecision({ msn: 12, skip: false }, pos), 'too-far', 'beyond last + 2');
-  t.equal(blockingDecision({ msn: 10, part: 2 + 16, skip: false }, pos), 'too-far', 'beyond the advance part limit (3 / 0.2 = 15 parts)');
-  t.equal(blockingDecision({ msn: 10, part: 2 + 15, skip: false }, pos), 'wait', 'at the advance part limit');
-  t.equal(blockingDecision({ msn: 50, skip: false }, { ...pos, ended: true }), 'ready', 'an ended stream answers at once');
+  t.equal(blockingDecision({ msn: 9, deltaUpdate: false }, pos), 'ready', 'a complete segment');
+  t.equal(blockingDecision({ msn: 10, deltaUpdate: false }, pos), 'wait', 'the open segment is not complete');
+  t.equal(blockingDecision({ msn: 10, part: 2, deltaUpdate: false }, pos), 'ready');
+  t.equal(blockingDecision({ msn: 10, part: 3, deltaUpdate: false }, pos), 'wait', 'the next part');
+  t.equal(blockingDecision({ msn: 11, deltaUpdate: false }, pos), 'wait', 'last + 2');
+  t.equal(blockingDecision({ msn: 12, deltaUpdate: false }, pos), 'too-far', 'beyond last + 2');
+  t.equal(blockingDecision({ msn: 10, part: 2 + 16, deltaUpdate: false }, pos), 'too-far', 'beyond the advance part limit (3 / 0.2 = 15 parts)');
+  t.equal(blockingDecision({ msn: 10, part: 2 + 15, deltaUpdate: false }, pos), 'wait', 'at the advance part limit');
+  t.equal(blockingDecision({ msn: 50, deltaUpdate: false }, { ...pos, ended: true }), 'ready', 'an ended stream answers at once');
 });

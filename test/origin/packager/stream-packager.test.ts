@@ -109,10 +109,10 @@ t.test('blocking reload: held until the part exists, 400-worthy requests refused
   const half = Math.floor(tags.length / 2);
   feed(p, tags.slice(0, half));
   const pos = p.rendition.position;
-  t.equal(await p.rendition.playlist({ msn: pos.openMsn + 5, skip: false }, 1000).then((a) => a.kind), 'too-far');
-  t.equal(await p.rendition.playlist({ msn: pos.openMsn, part: pos.openParts + 20, skip: false }, 1000).then((a) => a.kind), 'too-far');
-  t.equal(await p.rendition.playlist({ msn: pos.openMsn, part: pos.openParts, skip: false }, 20).then((a) => a.kind), 'timeout');
-  const held = p.rendition.playlist({ msn: pos.openMsn, part: pos.openParts, skip: false }, 60_000);
+  t.equal(await p.rendition.playlist({ msn: pos.openMsn + 5, deltaUpdate: false }, 1000).then((a) => a.kind), 'too-far');
+  t.equal(await p.rendition.playlist({ msn: pos.openMsn, part: pos.openParts + 20, deltaUpdate: false }, 1000).then((a) => a.kind), 'too-far');
+  t.equal(await p.rendition.playlist({ msn: pos.openMsn, part: pos.openParts, deltaUpdate: false }, 20).then((a) => a.kind), 'timeout');
+  const held = p.rendition.playlist({ msn: pos.openMsn, part: pos.openParts, deltaUpdate: false }, 60_000);
   const hint = listedUris(p.rendition.playlistText()).hint!;
   const hintedPart = p.rendition.file(hint, 60_000);
   feed(p, tags.slice(half, half + 40));
@@ -120,7 +120,7 @@ t.test('blocking reload: held until the part exists, 400-worthy requests refused
   t.equal(answer.kind, 'playlist');
   if (answer.kind === 'playlist') t.ok(listedUris(answer.text).parts.includes(hint), 'the answer lists the part asked for');
   t.ok((await hintedPart)?.length, 'the hinted part is answered whole once complete');
-  const ready = await p.rendition.playlist({ msn: pos.openMsn - 1, skip: false }, 1000);
+  const ready = await p.rendition.playlist({ msn: pos.openMsn - 1, deltaUpdate: false }, 1000);
   t.equal(ready.kind, 'playlist', 'a segment already there is answered at once');
 });
 
@@ -134,7 +134,7 @@ t.test('a delta update skips old segments and hls-parser reads it', async (t) =>
     else p.write(tag.type, tag.dts, tag.body);
   }
   const full = parse(p.rendition.playlistText()) as MediaPlaylist;
-  const answer = await p.rendition.playlist({ skip: true }, 0);
+  const answer = await p.rendition.playlist({ deltaUpdate: true }, 0);
   t.equal(answer.kind, 'playlist');
   const text = answer.kind === 'playlist' ? answer.text : '';
   const delta = parse(text) as MediaPlaylist;
