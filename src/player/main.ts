@@ -50,8 +50,11 @@ function main(): void {
     layoutText = text;
     if (!scene) return;
     const shown = scene;
-    showLayout(shown, { layout, video, screenEye: options.screenEye });
+    // The surfaces go in only once the scene has loaded. A-Frame lets entities load from the moment the document is
+    // complete, but the scene starts its systems one task later (on 'aframeready'): a surface added in between finds
+    // no geometry system and throws, and the scene never reports ready.
     const ready = (): void => {
+      showLayout(shown, { layout, video, screenEye: options.screenEye });
       if (layout.view) lookAt(shown, layout.view.yaw, layout.view.pitch);
       hooks.sceneReady = true;
     };

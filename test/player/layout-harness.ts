@@ -69,24 +69,19 @@ export async function startLayoutHarness(make: (dir: string) => Promise<void>): 
   return {
     close,
     async watch(stream, params = {}) {
-      // Once in a few dozen loaded runs the scene never reported ready (cause not found yet, see the session
-      // note): a second page load is what a viewer would do; two misses in a row still fail the test.
-      for (let attempt = 1; ; attempt++) {
-        const session = await openPage(chromium, playerUrl(base, `/media/${stream}`, params), SMALL_VIEWPORT);
-        try {
-          await waitForPlayback(session.page, 0.3);
-          await session.page.waitForFunction(() => (window as unknown as { spherecast: Hooks }).spherecast.sceneReady, null, {
-            timeout: 30_000,
-            polling: 100,
-          });
-        } catch (err) {
-          await session.close();
-          if (attempt >= 2) throw err;
-          continue;
-        }
-        await frames(session.page);
-        return session;
+      const session = await openPage(chromium, playerUrl(base, `/media/${stream}`, params), SMALL_VIEWPORT);
+      try {
+        await waitForPlayback(session.page, 0.3);
+        await session.page.waitForFunction(() => (window as unknown as { spherecast: Hooks }).spherecast.sceneReady, null, {
+          timeout: 30_000,
+          polling: 100,
+        });
+      } catch (err) {
+        await session.close();
+        throw err;
       }
+      await frames(session.page);
+      return session;
     },
   };
 }
