@@ -14,7 +14,7 @@ const mediaDir = env.MEDIA_DIR ?? './var';
 try {
   execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
 } catch {
-  console.error('spherecast needs ffmpeg >= 5: sudo apt-get install -y ffmpeg');
+  console.error('spherecast needs ffmpeg >= 5: sh scripts/install.sh installs it');
   process.exit(1);
 }
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
