@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// npm run bench:latency [-- --seconds 40]
+// npm run bench:latency [-- --seconds 40] [--parts 0.1,0.33]
 // Glass-to-glass latency measured from the picture: a pre-encoded clip carries its frame number as
 // 12 black/white blocks in a band at the top; it is published with `-re -c copy`, played by hls.js in
 // headless Chromium, and the page reads the blocks of every frame it presents. Latency = wall time the
 // frame was seen - wall time it was sent (ffmpeg's -progress tells when each media time went out).
-// Targets, one after the other in one run: spherecast LL-HLS (fMP4 parts, hls.js lowLatencyMode),
-// spherecast's MPEG-TS path, and the reference nginx-rtmp (../shared/reference/nginx-origin.conf).
+// Targets, one after the other in one run: spherecast LL-HLS (fMP4 parts, hls.js lowLatencyMode with the player's
+// catch-up rate) through the edge and from the origin, the same with hls.js's defaults, spherecast's MPEG-TS path,
+// and the reference nginx-rtmp (../shared/reference/nginx-origin.conf).
 // Also reports, for LL-HLS, how long after a frame is sent the part holding it is listed.
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -20,6 +21,8 @@ const arg = (name, def) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const SECONDS = arg('seconds', 40);
+const partsIndex = process.argv.indexOf('--parts');
+const partsArg = partsIndex > 0 ? process.argv[partsIndex + 1].split(',').map(Number).filter((n) => n > 0) : [];
 const WARMUP = 12;
 const FPS = 30;
 const BITS = 12;
@@ -46,8 +49,9 @@ const canvas = document.createElement('canvas');
 canvas.width = ${BITS * 8}; canvas.height = 8;
 const ctx = canvas.getContext('2d', { willReadFrequently: true });
 window.samples = [];
-// hls.js defaults otherwise: a liveSync* setting would override PART-HOLD-BACK as the target latency.
-const hls = new Hls({ lowLatencyMode: params.get('ll') === '1' });
+// hls.js defaults otherwise (a liveSync* setting would override PART-HOLD-BACK as the target latency); a run may add
+// settings such as maxLiveSyncPlaybackRate, which lets hls.js catch up to its target instead of staying where it began.
+const hls = new Hls({ lowLatencyMode: params.get('ll') === '1', ...JSON.parse(params.get('cfg') || '{}') });
 hls.loadSource(params.get('src'));
 hls.attachMedia(v);
 v.play().catch(() => {});
@@ -130,7 +134,7 @@ async function watchParts(playlistUrl, sent, until) {
   return delays;
 }
 
-async function measure(label, { rtmpUrl, playlistUrl, partsUrl, ll }, clipFile, browser, pageBase) {
+async function measure(label, { rtmpUrl, playlistUrl, partsUrl, ll, hlsConfig = {} }, clipFile, browser, pageBase) {
   const sent = publish(clipFile, rtmpUrl);
   const until = Date.now() + (SECONDS - 2) * 1000;
   const context = await browser.newContext();
@@ -140,7 +144,7 @@ async function measure(label, { rtmpUrl, playlistUrl, partsUrl, ll }, clipFile, 
     if ((await fetch(playlistUrl).then((r) => r.status, () => 0)) === 200) break;
     await sleep(200);
   }
-  await page.goto(`${pageBase}/?src=${encodeURIComponent(playlistUrl)}&ll=${ll ? 1 : 0}`);
+  await page.goto(`${pageBase}/?src=${encodeURIComponent(playlistUrl)}&ll=${ll ? 1 : 0}&cfg=${encodeURIComponent(JSON.stringify(hlsConfig))}`);
   const partDelays = partsUrl ? watchParts(partsUrl, sent, until) : Promise.resolve([]);
   await sleep(Math.max(0, until - Date.now()));
   const samples = await page.evaluate(() => window.samples);
@@ -158,19 +162,35 @@ async function measure(label, { rtmpUrl, playlistUrl, partsUrl, ll }, clipFile, 
   return { label, median: q(lat, 0.5), p90: q(lat, 0.9), frames: lat.length, partListed: parts.length ? q(parts, 0.5) : undefined, parts: parts.length };
 }
 
-async function runSpherecast(label, env, ll, clipFile, browser, pageBase) {
+/** The player's hls.js settings that bear on latency (src/player/player-controller.ts HLS_CONFIG). */
+const PLAYER_HLS = { maxLiveSyncPlaybackRate: 1.5 };
+
+async function runSpherecast(label, env, ll, clipFile, browser, pageBase, { hlsConfig = PLAYER_HLS, viaEdge = false } = {}) {
   const media = join(work, label.replace(/\W+/g, '-'));
-  const proc = spawn(process.execPath, [resolve('dist/origin.js')], {
+  const procs = [];
+  const stop = async () => {
+    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once('exit', r)))));
+  };
+  procs.push(spawn(process.execPath, [resolve('dist/origin.js')], {
     env: { ...process.env, HOST: '127.0.0.1', RTMP_PORT: '19451', HTTP_PORT: '18181', MEDIA_DIR: media, HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '12', LOG_LEVEL: 'warn', RECORD: 'off', PUBLIC_DIR: 'none', ...env },
     stdio: 'ignore',
-  });
-  await waitHttp('http://127.0.0.1:18181/healthz');
+  }));
+  let base = 'http://127.0.0.1:18181';
   try {
-    const variant = 'http://127.0.0.1:18181/hls/lat_1280/index.m3u8';
-    return await measure(label, { rtmpUrl: 'rtmp://127.0.0.1:19451/live/lat', playlistUrl: 'http://127.0.0.1:18181/hls/lat.m3u8', partsUrl: ll ? variant : undefined, ll }, clipFile, browser, pageBase);
+    await waitHttp('http://127.0.0.1:18181/healthz');
+    if (viaEdge) {
+      procs.push(spawn(process.execPath, [resolve('dist/edge.js')], {
+        env: { ...process.env, HOST: '127.0.0.1', HTTP_PORT: '18182', ORIGINS: base, LOG_LEVEL: 'warn', DRAIN_DELAY: '0', PUBLIC_DIR: 'none' },
+        stdio: 'ignore',
+      }));
+      base = 'http://127.0.0.1:18182';
+      await waitHttp(`${base}/healthz`);
+    }
+    const variant = `${base}/hls/lat_1280/index.m3u8`;
+    return await measure(label, { rtmpUrl: 'rtmp://127.0.0.1:19451/live/lat', playlistUrl: `${base}/hls/lat.m3u8`, partsUrl: ll ? variant : undefined, ll, hlsConfig }, clipFile, browser, pageBase);
   } finally {
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
+    await stop();
   }
 }
 
@@ -191,7 +211,13 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 console.log(`latency bench: ${SECONDS} s per target (first ${WARMUP} s not counted), 1280x640 ${FPS} fps clip with 1 s keyframes sent with -re -c copy; 1 s segments`);
 const results = [];
 try {
-  results.push(await runSpherecast('spherecast LL-HLS', { HLS_FORMAT: 'fmp4' }, true, clipFile, browser, pageBase));
+  // The figure that matters: what a viewer with the spherecast player sees through the edge.
+  results.push(await runSpherecast('LL via edge', { HLS_FORMAT: 'fmp4' }, true, clipFile, browser, pageBase, { viaEdge: true }));
+  results.push(await runSpherecast('LL from origin', { HLS_FORMAT: 'fmp4' }, true, clipFile, browser, pageBase));
+  // hls.js's own defaults: it stays at whatever latency it started with (no catch-up).
+  results.push(await runSpherecast('LL, hls.js defaults', { HLS_FORMAT: 'fmp4' }, true, clipFile, browser, pageBase, { hlsConfig: {} }));
+  // --parts 0.1,0.33: the same LL run at other part durations, for choosing HLS_PART by measurement.
+  for (const part of partsArg) results.push(await runSpherecast(`LL part ${part} s`, { HLS_FORMAT: 'fmp4', HLS_PART: String(part) }, true, clipFile, browser, pageBase));
   results.push(await runSpherecast('spherecast TS', { HLS_FORMAT: 'ts' }, false, clipFile, browser, pageBase));
   const ref = await runNginx(clipFile, browser, pageBase);
   if (ref) results.push(ref);
@@ -203,7 +229,7 @@ try {
 }
 for (const r of results) {
   const listed = r.partListed === undefined ? '' : `   frame sent -> part listed median ${r.partListed.toFixed(3)} s (${r.parts} parts)`;
-  console.log(`${r.label.padEnd(18)} glass-to-glass median ${r.median.toFixed(2)} s   p90 ${r.p90.toFixed(2)} s   (${r.frames} frames read)${listed}`);
+  console.log(`${r.label.padEnd(20)} glass-to-glass median ${r.median.toFixed(2)} s   p90 ${r.p90.toFixed(2)} s   (${r.frames} frames read)${listed}`);
 }
 const ref = results.find((r) => r.label === 'nginx-rtmp');
 if (ref) for (const r of results) if (r !== ref) console.log(`ratio ${r.label} / nginx-rtmp: ${(r.median / ref.median).toFixed(2)}x`);
