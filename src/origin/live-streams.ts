@@ -126,7 +126,7 @@ export class LiveStreams {
     const variant = `${start.name}${o.variantSuffix}`;
     const master = new LiveMaster({ masterPath: join(this.hlsDir, `${start.name}.m3u8`), variantUri: `${variant}/index.m3u8`, info });
     const common = { hlsDir: this.hlsDir, name: start.name, variantSuffix: o.variantSuffix, fragmentSeconds: o.fragmentSeconds, playlistSeconds: o.playlistSeconds, info, master, deleter: this.deleter, clock: o.clock, log: o.log };
-    const instantVod = o.format === 'fmp4' ? await o.instantVod?.writer(start.name) : undefined;
+    const instantVod = o.format === 'fmp4' ? o.instantVod?.writer(start.name) : undefined;
     const packager: StreamPackaging =
       o.format === 'fmp4'
         ? new LivePackager({ ...common, partSeconds: o.partSeconds, ...(o.memorySeconds ? { memorySeconds: o.memorySeconds } : {}), ...(instantVod ? { instantVod } : {}) })

@@ -15,7 +15,7 @@ import { vodPlaylistText } from '../../src/origin/instant-vod/vod-playlist';
 import { replacingLadder } from '../../src/origin/instant-vod/ladder-replacement';
 import { InstantVodLibrary } from '../../src/origin/instant-vod/instant-vod-library';
 
-const log = createLogger({ level: 'silent' });
+const log = createLogger({ name: 'test', level: 'silent' });
 const seg = (msn: number, init = 'init-0.mp4', duration = 2): JournalSegment => ({ msn, duration, init, pdt: 1_700_000_000_000 + msn * 2000, bytes: 1000 });
 
 function tempDir(t: { teardown(f: () => void): void }): string {
@@ -99,7 +99,8 @@ t.test('writer and library: a finished VOD is listed; past INSTANT_VOD_MAX_SIZE 
   t.teardown(() => lib.close());
   const live = join(root, 'hls', 'cam_1280');
   variant(live, [0, 1, 2, 3, 4]);
-  const w = await lib.writer('cam');
+  const w = lib.writer('cam');
+  await w.start();
   for (let i = 0; i < 5; i++) await w.add(packaged(i), live);
   t.same(await lib.listed(), [], 'not listed while the publish runs');
   clock.advance(10_000);
@@ -116,7 +117,8 @@ t.test('writer and library: a finished VOD is listed; past INSTANT_VOD_MAX_SIZE 
   rmSync(live, { recursive: true });
   t.equal(readFileSync(join(listed[0]!.dir, '4.m4s'))[0], 4);
 
-  const again = await lib.writer('cam');
+  const again = lib.writer('cam');
+  await again.start();
   t.not(again.dir, listed[0]!.dir, 'a republish of the name gets its own folder');
   t.same(await again.finish(), undefined, 'a publish with no segment leaves nothing');
   t.notOk(existsSync(again.dir));
@@ -134,7 +136,8 @@ t.test('sweep: replaced VODs leave the listing at once and the disk once watched
   variant(live, [0, 1]);
   const vods = [];
   for (const name of ['a', 'b']) {
-    const w = await lib.writer(name);
+    const w = lib.writer(name);
+    await w.start();
     await w.add(packaged(0), live);
     await w.add(packaged(1), live);
     clock.advance(4000);
@@ -169,7 +172,8 @@ t.test('a restart finishes what a crash left from its journal, and lists it', as
   await first.start();
   const live = join(root, 'hls', 'c_1280');
   variant(live, [5, 6, 7]);
-  const w = await first.writer('c');
+  const w = first.writer('c');
+  await w.start();
   for (const n of [5, 6, 7]) await w.add(packaged(n), live);
   first.close(); // killed: finish() never ran
   t.notOk(existsSync(join(w.dir, 'index.m3u8')));

@@ -31,11 +31,10 @@ function exited(p: Publisher): Promise<void> {
 }
 
 /** Publishes `seconds` of the test pattern and waits for ffmpeg to end it. */
-async function publishFor(t: Tap, origin: Origin, name: string, seconds: number): Promise<void> {
+async function publishFor(t: { teardown(fn: () => unknown): void }, origin: Origin, name: string, seconds: number): Promise<void> {
   const p = publish(t, origin.rtmp(name), { seconds, size: '320x180' });
   await exited(p);
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
 
 /** ffprobe reading the playlist over HTTP end to end: frames decoded and the duration. */
 function probeHls(url: string): { videoFrames: number; audioFrames: number; duration: number } {

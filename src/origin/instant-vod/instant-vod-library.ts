@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../shared/clock';
@@ -72,15 +73,16 @@ export class InstantVodLibrary {
     clearInterval(this.timer);
   }
 
-  /** A writer for a publish starting now; its folder is new, whatever ran under the name before. */
-  async writer(name: string): Promise<InstantVodWriter> {
+  /**
+   * A writer for a publish starting now; its folder (made by its start()) is new, whatever ran
+   * under the name before. Synchronous, so a publish is registered without yielding.
+   */
+  writer(name: string): InstantVodWriter {
     let startedAt = this.opts.clock.now();
-    while (await stat(join(this.opts.dir, name, String(startedAt))).then(() => true, () => false)) startedAt++;
+    while (existsSync(join(this.opts.dir, name, String(startedAt)))) startedAt++;
     const dir = join(this.opts.dir, name, String(startedAt));
     this.writing.add(dir);
-    const w = new InstantVodWriter({ dir, name, startedAt, maxBytes: this.opts.maxBytes, clock: this.opts.clock, log: this.opts.log });
-    await w.start();
-    return w;
+    return new InstantVodWriter({ dir, name, startedAt, maxBytes: this.opts.maxBytes, clock: this.opts.clock, log: this.opts.log });
   }
 
   /** The writer's publish has ended (its playlist is written): the sweep may consider it. */

@@ -63,6 +63,7 @@ export class LivePackager {
   /** Prepares the folder; numbering continues after an earlier publish of the same name. */
   async start(): Promise<void> {
     await mkdir(this.variantDir, { recursive: true });
+    await this.opts.instantVod?.start();
     const firstMsn = await this.retention.adoptLeftovers();
     const o = this.opts;
     this.packager = new StreamPackager({
