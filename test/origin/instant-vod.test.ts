@@ -3,13 +3,13 @@
 // headless Chromium, and is listed in the index; a restart (clean or SIGKILL) keeps it.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'hls-parser';
 import type { MediaPlaylist } from 'hls-parser/types';
 import { startEdgeProcess } from '../edge/edge-harness';
 import { checkPlayback, launchChromium, openPage, playerUrl } from '../player/browser';
+import { startWorkerProcess } from '../transcoder/harness';
 import { publish, startOrigin, waitFor, type Origin, type Publisher } from './origin-harness';
 
 interface Listed {
@@ -45,9 +45,7 @@ function probeHls(url: string): { videoFrames: number; audioFrames: number; dura
 }
 
 t.test('after the publisher stops, the whole publish plays as a VOD: origin, edge, player, index', async (t) => {
-  const egress = mkdtempSync(join(tmpdir(), 'sc-ivod-egress-'));
-  t.teardown(() => rmSync(egress, { recursive: true, force: true }));
-  const origin = await startOrigin(t, { HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '4', RECORD: 'off', EGRESS: egress });
+  const origin = await startOrigin(t, { HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '4', RECORD: 'off' });
   const edge = await startEdgeProcess(t, { ORIGINS: origin.url(''), PUBLIC_DIR: resolve('public') });
   t.same(await listing(origin.url('')), [], 'nothing listed before a publish');
 
@@ -107,12 +105,6 @@ t.test('after the publisher stops, the whole publish plays as a VOD: origin, edg
   t.equal(await (await fetch(origin.url(vod!.master))).text(), text, 'the first VOD is unchanged');
   t.ok(Math.abs(probeHls(origin.url(both[0]!.master)).duration - 3) < 0.5, 'the second holds the second publish');
 
-  // The transcoder's ladder for this recording replaces it in the listing.
-  const ladder = join(egress, `replay-${Math.floor(Date.parse(both[1]!.startedAt) / 1000)}`);
-  execFileSync('mkdir', ['-p', ladder]);
-  execFileSync('cp', [join(origin.mediaDir, 'vod-live', ...vod!.master.split('/').slice(2, 4), 'index.m3u8'), join(ladder, 'MANIFEST.M3U8')]);
-  t.same((await listing(origin.url(''))).map((e) => e.master), [both[0]!.master], 'replaced by its ladder: no longer listed');
-  t.equal((await fetch(origin.url(vod!.master))).status, 200, 'still served to viewers already watching it');
 });
 
 t.test('a restart keeps instant VODs; one a SIGKILL cut short is finished from its journal', async (t) => {
@@ -139,4 +131,30 @@ t.test('a restart keeps instant VODs; one a SIGKILL cut short is finished from i
     t.ok(probe.videoFrames >= 60, `${e.name}: ${probe.videoFrames} frames decode after the restart`);
   }
   t.match(second.log(), /finished from its journal/);
+});
+
+t.test('the ladder the transcoder makes of the recording replaces the instant VOD in the listing', async (t) => {
+  // The whole chain: the origin records and uploads to its local ingress and queue, the real
+  // transcoder publishes the ladder into the egress folder the origin serves at /vod/.
+  const origin = await startOrigin(t, { HLS_FRAGMENT: '1', RECORD: 'all', HLS_SEGMENT_MAX_AGE: '60' });
+  await publishFor(t, origin, 'talk', 4);
+  const [vod] = await waitFor('the instant VOD listed', async () => {
+    const l = await listing(origin.url(''));
+    return l.length ? l : undefined;
+  });
+  t.equal(vod!.name, 'talk');
+  const worker = startWorkerProcess(t, {
+    MEDIA_DIR: origin.mediaDir,
+    LADDER: JSON.stringify([{ width: 320, height: 180, bitrate: '200k' }, { audio: '64k' }]),
+    SEGMENT_SECONDS: '2',
+    RECEIVE_WAIT: '1',
+  });
+  const done = await worker.waitFor((l) => l.msg === 'job done', 'the ladder of the recording', 120_000);
+  const asset = String((done as { master?: unknown }).master ?? '').split('/')[0]!;
+  t.match(asset, /^talk-\d+$/, `ladder ${asset}`);
+  t.ok(existsSync(join(origin.mediaDir, 'egress', asset, 'MANIFEST.M3U8')));
+  t.same(await listing(origin.url('')), [], 'replaced by its ladder: no longer listed');
+  t.equal((await fetch(origin.url(vod!.master))).status, 200, 'still served to viewers already in it (its duration plus HLS_SEGMENT_MAX_AGE)');
+  const ladders = await (await fetch(origin.url('/vod/index.json'))).json();
+  t.same(ladders.assets.map((a: { name: string }) => a.name), [asset], 'the index now lists the ladder');
 });
