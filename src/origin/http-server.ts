@@ -39,6 +39,9 @@ export interface OriginHttpOptions {
 /** Anything that could climb out of the HLS folder: dot segments (also encoded), separators, NUL. */
 const UNSAFE_PATH = /^\/|(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|%00|\\|\0/i;
 
+/** How media folders are served: files only (no listing, no dotfiles), validators on, Cache-Control set per file. */
+const MEDIA_FILES = { decorateReply: false, index: false, list: false, dotfiles: 'deny', etag: true, lastModified: true, cacheControl: false } as const;
+
 function fail(reply: FastifyReply, code: ErrorCode, ...args: unknown[]): FastifyReply {
   const err = scError(code, ...args);
   return reply.code(httpStatusOf(code)).send({ code, message: err.message });
@@ -112,13 +115,7 @@ export class OriginHttpServer {
     await app.register(fastifyStatic, {
       root: resolve(o.hlsDir),
       prefix: '/hls/',
-      decorateReply: false,
-      index: false,
-      list: false,
-      dotfiles: 'deny',
-      etag: true,
-      lastModified: true,
-      cacheControl: false,
+      ...MEDIA_FILES,
       setHeaders: (res, path) => {
         if (path.endsWith('.m3u8')) {
           res.header('Content-Type', 'application/vnd.apple.mpegurl');
@@ -171,13 +168,7 @@ export class OriginHttpServer {
       await app.register(fastifyStatic, {
         root: resolve(library.dir),
         prefix: '/vod-live/',
-        decorateReply: false,
-        index: false,
-        list: false,
-        dotfiles: 'deny',
-        etag: true,
-        lastModified: true,
-        cacheControl: false,
+        ...MEDIA_FILES,
         // Only a finished instant VOD has a playlist, and nothing in its folder changes after: cached long.
         setHeaders: (res, path) => {
           const type = path.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : path.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment';
