@@ -69,6 +69,7 @@ void runProgram({
           })
         : undefined;
     await instantVod?.start();
+    if (config.instantVod && !instantVod) log.info('instant VOD is made from the fMP4 packager: off with HLS_FORMAT=ts');
     const streams = new LiveStreams({
       mediaDir: config.mediaDir,
       variantSuffix: config.hlsVariantSuffix,

@@ -34,6 +34,10 @@ export async function linkOrCopy(from: string, to: string): Promise<void> {
   }
 }
 
+export function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
 async function writeAtomic(path: string, data: string): Promise<void> {
   await writeFile(`${path}.tmp`, data);
   await rename(`${path}.tmp`, path);
@@ -45,7 +49,7 @@ async function writeAtomic(path: string, data: string): Promise<void> {
  */
 export async function finishInstantVod(dir: string, meta: Omit<InstantVodMeta, 'duration' | 'segments'>, segments: readonly JournalSegment[]): Promise<InstantVodMeta | undefined> {
   const present: JournalSegment[] = [];
-  for (const s of segments) if (await stat(join(dir, `${s.msn}.m4s`)).then(() => true, () => false)) present.push(s);
+  for (const s of segments) if (await fileExists(join(dir, `${s.msn}.m4s`))) present.push(s);
   if (!present.length) {
     await rm(dir, { recursive: true, force: true });
     return undefined;

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
-import { finishInstantVod, readInstantVodMeta, VOD_PLAYLIST, type InstantVodMeta } from './instant-vod-files';
+import { fileExists, finishInstantVod, readInstantVodMeta, VOD_PLAYLIST, type InstantVodMeta } from './instant-vod-files';
 import { InstantVodWriter } from './instant-vod-writer';
 import { replacingLadder } from './ladder-replacement';
 import { JOURNAL_FILE, parseJournal } from './vod-journal';
@@ -97,11 +97,11 @@ export class InstantVodLibrary {
     for (const name of await dirs(this.opts.dir, NAME)) {
       for (const start of await dirs(join(this.opts.dir, name), START)) {
         const dir = join(this.opts.dir, name, start);
-        if (this.writing.has(dir) || !(await stat(join(dir, VOD_PLAYLIST)).then(() => true, () => false))) continue;
+        if (this.writing.has(dir) || !(await fileExists(join(dir, VOD_PLAYLIST)))) continue;
         const meta = await readInstantVodMeta(dir);
         if (!meta || meta.name !== name) continue;
         const candidate = replacingLadder(name, meta.startedAt, meta.endedAt, ladders);
-        const done = candidate && (await stat(join(this.opts.ladderDir!, candidate, LADDER_MASTER)).then(() => true, () => false));
+        const done = candidate && (await fileExists(join(this.opts.ladderDir!, candidate, LADDER_MASTER)));
         out.push({ ...meta, dir, master: `/vod-live/${name}/${start}/${VOD_PLAYLIST}`, ...(done ? { replacedBy: candidate } : {}) });
       }
     }
@@ -134,7 +134,7 @@ export class InstantVodLibrary {
     for (const name of await dirs(this.opts.dir, NAME)) {
       for (const start of await dirs(join(this.opts.dir, name), START)) {
         const dir = join(this.opts.dir, name, start);
-        if (await stat(join(dir, VOD_PLAYLIST)).then(() => true, () => false)) continue;
+        if (await fileExists(join(dir, VOD_PLAYLIST))) continue;
         const journal = join(dir, JOURNAL_FILE);
         const info = await stat(journal).catch(() => undefined);
         const text = info && info.size <= JOURNAL_MAX_BYTES ? await readFile(journal, 'utf8') : '';
