@@ -102,7 +102,7 @@ export class OriginHttpServer {
           const query = new URLSearchParams(req.url.slice(path.length + 1));
           const answer = await answerRendition(rendition, live[2], query, { mediaMaxAge: o.segmentMaxAge }, gone.signal);
           // A segment no longer held in memory (further back in a DVR window) is served from its copy on disk.
-          if (answer.status === 404 && live[2] !== 'index.m3u8') return;
+          if (answer.status === 404 && /^\d+\.m4s$/.test(live[2]) && existsSync(join(o.hlsDir, live[1], live[2]))) return;
           return reply.code(answer.status).headers(answer.headers).send(answer.body);
         }
       }
