@@ -74,6 +74,12 @@ t.test('after the publisher stops, the whole publish plays as a VOD: origin, edg
     await res.arrayBuffer();
   }
 
+  // Only the playlist and media are served: not the journal or the listing entry, nothing outside.
+  const dir = vod!.master.replace(/index\.m3u8$/, '');
+  t.equal((await fetch(origin.url(`${dir}segments.jsonl`))).status, 404, 'the journal is not served');
+  t.equal((await fetch(origin.url(`${dir}vod.json`))).status, 404, 'the listing entry is not served');
+  t.equal((await fetch(origin.url(`/vod-live/%2e%2e/hls/replay.m3u8`))).status, 400, 'no way out of the folder');
+
   // ffprobe decodes the whole VOD through the edge: about 6 s, every frame.
   const probe = probeHls(edge.url + vod!.master);
   t.ok(Math.abs(probe.duration - 6) < 0.5, `ffprobe duration ${probe.duration} s`);
