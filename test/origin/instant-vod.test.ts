@@ -1,6 +1,6 @@
 // Instant VOD from the real origin process fed by a real ffmpeg publish: once the publisher stops,
 // the whole publish plays as an HLS VOD through the origin and a real edge, in the player in
-// headless Chromium, and is listed in the index; a restart (clean or SIGKILL) keeps it.
+// headless Chromium and is listed in the index; a republish of the name makes a second one.
 import t from 'tap';
 import { resolve } from 'node:path';
 import { parse } from 'hls-parser';
