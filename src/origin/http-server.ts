@@ -12,6 +12,7 @@ import { hostHeaderProblem } from '../shared/http/host-header';
 import { secretEquals } from '../shared/secret-equal';
 import { answerRendition } from './packager/rendition-responder';
 import { renderStatPage, type StreamStat } from './stat-page';
+import type { InstantVodLibrary } from './instant-vod/instant-vod-library';
 
 export interface OriginHttpOptions {
   readonly host: string;
@@ -19,6 +20,8 @@ export interface OriginHttpOptions {
   readonly hlsDir: string;
   /** Local egress folder served at /vod/, or undefined. */
   readonly vodDir?: string;
+  /** Instant VODs, served at /vod-live/ and listed at /vod-live/index.json. */
+  readonly instantVod?: InstantVodLibrary;
   readonly publicDir: string;
   readonly variantSuffix: string;
   readonly playlistMaxAge: number;
@@ -35,6 +38,9 @@ export interface OriginHttpOptions {
 
 /** Anything that could climb out of the HLS folder: dot segments (also encoded), separators, NUL. */
 const UNSAFE_PATH = /^\/|(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|%00|\\|\0/i;
+
+/** How media folders are served: files only (no listing, no dotfiles), validators on, Cache-Control set per file. */
+const MEDIA_FILES = { decorateReply: false, index: false, list: false, dotfiles: 'deny', etag: true, lastModified: true, cacheControl: false } as const;
 
 function fail(reply: FastifyReply, code: ErrorCode, ...args: unknown[]): FastifyReply {
   const err = scError(code, ...args);
@@ -72,12 +78,16 @@ export class OriginHttpServer {
       reply.header('Access-Control-Allow-Origin', '*');
       const badHost = hostHeaderProblem(req.raw.rawHeaders);
       if (badHost) return fail(reply.header('Connection', 'close'), 'SC_ERR_BAD_REQUEST', badHost);
-      if (req.url.startsWith('/hls/')) {
+      const prefix = /^\/(hls|vod-live)\//.exec(req.url)?.[0];
+      if (prefix) {
         const path = req.url.split('?')[0];
-        if (UNSAFE_PATH.test(path.slice(5))) return fail(reply, 'SC_ERR_BAD_PATH', path);
+        if (UNSAFE_PATH.test(path.slice(prefix.length))) return fail(reply, 'SC_ERR_BAD_PATH', path);
         if (o.originSecret && req.headers[o.originSecretHeader.toLowerCase()] !== o.originSecret) {
           return fail(reply, 'SC_ERR_FORBIDDEN', `${o.originSecretHeader} header required`);
         }
+      }
+      if (req.url.startsWith('/hls/')) {
+        const path = req.url.split('?')[0];
         const m = /^\/hls\/([A-Za-z0-9_-]+?)(?:\.m3u8$|\/)/.exec(path);
         if (m) {
           const name = m[1].endsWith(o.variantSuffix) && o.variantSuffix ? m[1].slice(0, -o.variantSuffix.length) : m[1];
@@ -91,6 +101,8 @@ export class OriginHttpServer {
           reply.raw.once('close', () => gone.abort());
           const query = new URLSearchParams(req.url.slice(path.length + 1));
           const answer = await answerRendition(rendition, live[2], query, { mediaMaxAge: o.segmentMaxAge }, gone.signal);
+          // A segment no longer held in memory (further back in a DVR window) is served from its copy on disk.
+          if (answer.status === 404 && /^\d+\.m4s$/.test(live[2]) && existsSync(join(o.hlsDir, live[1], live[2]))) return;
           return reply.code(answer.status).headers(answer.headers).send(answer.body);
         }
       }
@@ -103,13 +115,7 @@ export class OriginHttpServer {
     await app.register(fastifyStatic, {
       root: resolve(o.hlsDir),
       prefix: '/hls/',
-      decorateReply: false,
-      index: false,
-      list: false,
-      dotfiles: 'deny',
-      etag: true,
-      lastModified: true,
-      cacheControl: false,
+      ...MEDIA_FILES,
       setHeaders: (res, path) => {
         if (path.endsWith('.m3u8')) {
           res.header('Content-Type', 'application/vnd.apple.mpegurl');
@@ -154,6 +160,32 @@ export class OriginHttpServer {
             assets.push({ name: e.name, master: `/vod/${encodeURIComponent(e.name)}/MANIFEST.M3U8` });
           }
         }
+        return reply.header('Cache-Control', 'max-age=10').send({ assets });
+      });
+    }
+    if (o.instantVod) {
+      const library = o.instantVod;
+      await app.register(fastifyStatic, {
+        root: resolve(library.dir),
+        prefix: '/vod-live/',
+        ...MEDIA_FILES,
+        // Only a finished instant VOD has a playlist, and nothing in its folder changes after: cached long.
+        setHeaders: (res, path) => {
+          const type = path.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : path.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment';
+          res.header('Content-Type', type).header('Cache-Control', `max-age=${o.segmentMaxAge}, immutable`);
+        },
+        allowedPath: (pathName) => /^\/[A-Za-z0-9_-]+\/\d+\/(index\.m3u8|\d+\.m4s|init-\d+\.mp4)$/.test(pathName),
+      });
+      // The index page lists them beside the transcoded VOD until the ladder replaces each.
+      app.get('/vod-live/index.json', async (_req, reply) => {
+        const assets = (await library.listed()).map((e) => ({
+          name: e.name,
+          master: e.master,
+          kind: 'instant',
+          startedAt: new Date(e.startedAt).toISOString(),
+          endedAt: new Date(e.endedAt).toISOString(),
+          duration: e.duration,
+        }));
         return reply.header('Cache-Control', 'max-age=10').send({ assets });
       });
     }

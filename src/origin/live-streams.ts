@@ -14,6 +14,8 @@ import { DelayedUnlink } from './delayed-unlink';
 import { finishLeftoverPlaylists } from './hls-leftovers';
 import { KeyframeInterval } from './keyframe-interval';
 import { scError } from '../shared/errors';
+import type { InstantVodLibrary } from './instant-vod/instant-vod-library';
+import type { InstantVodWriter } from './instant-vod/instant-vod-writer';
 
 /** One publish in progress, as the ingest hands it over. */
 export interface PublishStart {
@@ -45,6 +47,8 @@ export interface LiveStream {
   readonly info: MediaInfo;
   readonly packager: StreamPackaging;
   readonly recorder?: Recorder;
+  /** Every segment kept for the instant VOD (fMP4 only). */
+  readonly instantVod?: InstantVodWriter;
   /** Viewer address -> last time it fetched this stream's HLS. */
   readonly viewers: Map<string, number>;
   warnedCodecs: Set<string>;
@@ -58,6 +62,10 @@ export interface LiveStreamsOptions {
   readonly variantSuffix: string;
   readonly fragmentSeconds: number;
   readonly playlistSeconds: number;
+  /** Seconds of the fMP4 playlist kept in memory when `playlistSeconds` is a longer DVR window. */
+  readonly memorySeconds?: number;
+  /** Instant VODs of fMP4 publishes (INSTANT_VOD). */
+  readonly instantVod?: InstantVodLibrary;
   /** HLS_FORMAT: fMP4 with LL-HLS parts of `partSeconds`, or MPEG-TS through ffmpeg. */
   readonly format: 'fmp4' | 'ts';
   readonly partSeconds: number;
@@ -118,17 +126,22 @@ export class LiveStreams {
     const variant = `${start.name}${o.variantSuffix}`;
     const master = new LiveMaster({ masterPath: join(this.hlsDir, `${start.name}.m3u8`), variantUri: `${variant}/index.m3u8`, info });
     const common = { hlsDir: this.hlsDir, name: start.name, variantSuffix: o.variantSuffix, fragmentSeconds: o.fragmentSeconds, playlistSeconds: o.playlistSeconds, info, master, deleter: this.deleter, clock: o.clock, log: o.log };
-    const packager: StreamPackaging = o.format === 'fmp4' ? new LivePackager({ ...common, partSeconds: o.partSeconds }) : new HlsPackager({ ...common, ffmpegPath: o.ffmpegPath });
+    const instantVod = o.format === 'fmp4' ? o.instantVod?.writer(start.name) : undefined;
+    const packager: StreamPackaging =
+      o.format === 'fmp4'
+        ? new LivePackager({ ...common, partSeconds: o.partSeconds, ...(o.memorySeconds ? { memorySeconds: o.memorySeconds } : {}), ...(instantVod ? { instantVod } : {}) })
+        : new HlsPackager({ ...common, ffmpegPath: o.ffmpegPath });
     const rec = this.opts.record;
     const recorder = rec
       ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
       : undefined;
-    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds) };
+    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, ...(instantVod ? { instantVod } : {}), viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds) };
     this.streams.set(start.name, stream);
     try {
       await packager.start();
     } catch (err) {
       this.streams.delete(start.name);
+      if (instantVod) o.instantVod?.released(instantVod);
       throw err;
     }
     this.log.info({ stream: start.name, addr: start.addr }, 'publish started');
@@ -200,6 +213,7 @@ export class LiveStreams {
   async end(stream: LiveStream): Promise<void> {
     if (this.streams.get(stream.start.name) === stream) this.streams.delete(stream.start.name);
     await Promise.all([stream.packager.close(), stream.recorder?.close()]);
+    if (stream.instantVod) this.opts.instantVod?.released(stream.instantVod);
     this.log.info({ stream: stream.start.name, seconds: Math.round((this.opts.clock.now() - stream.startedAt) / 1000) }, 'publish ended');
   }
 

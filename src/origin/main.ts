@@ -17,6 +17,7 @@ import { PublishHooks } from './publish-hooks';
 import { parsePublishKeys } from './publish-auth';
 import { RtmpIngest } from './rtmp-ingest';
 import { OriginHttpServer } from './http-server';
+import { InstantVodLibrary } from './instant-vod/instant-vod-library';
 
 /** The local egress folder the origin serves at /vod/: EGRESS as the store parser reads it (a path or file:///path). */
 function vodFolder(egress: string, mediaDir: string): string {
@@ -53,11 +54,30 @@ void runProgram({
       await uploader.start();
     }
     const metrics = createMetricsRegistry('origin');
+    const vodDir = config.egress.startsWith('s3://') ? undefined : vodFolder(config.egress, config.mediaDir);
+    // Instant VODs come from the in-process packager's fragments: fMP4 only.
+    const instantVod =
+      config.instantVod && config.hlsFormat === 'fmp4'
+        ? new InstantVodLibrary({
+            dir: join(config.mediaDir, 'vod-live'),
+            ...(vodDir ? { ladderDir: vodDir } : {}),
+            maxBytes: config.instantVodMaxSize,
+            retentionMs: config.instantVodRetention * 1000,
+            replacedGraceMs: config.segmentCacheSeconds * 1000,
+            clock,
+            log,
+          })
+        : undefined;
+    await instantVod?.start();
+    if (config.instantVod && !instantVod) log.info('instant VOD is made from the fMP4 packager: off with HLS_FORMAT=ts');
     const streams = new LiveStreams({
       mediaDir: config.mediaDir,
       variantSuffix: config.hlsVariantSuffix,
       fragmentSeconds: config.hlsFragment,
-      playlistSeconds: config.hlsPlaylistLength,
+      // A DVR window is a longer live playlist: retention (RFC 8216 6.2.2) follows the longer one.
+      playlistSeconds: Math.max(config.hlsPlaylistLength, config.hlsDvrWindow),
+      memorySeconds: config.hlsPlaylistLength,
+      ...(instantVod ? { instantVod } : {}),
       format: config.hlsFormat,
       partSeconds: config.hlsPart,
       ffmpegPath: config.ffmpegPath,
@@ -90,7 +110,8 @@ void runProgram({
       host: config.host,
       port: config.httpPort,
       hlsDir,
-      ...(config.egress.startsWith('s3://') ? {} : { vodDir: vodFolder(config.egress, config.mediaDir) }),
+      ...(vodDir ? { vodDir } : {}),
+      ...(instantVod ? { instantVod } : {}),
       publicDir: config.publicDir,
       variantSuffix: config.hlsVariantSuffix,
       playlistMaxAge: config.playlistCacheSeconds,
@@ -124,6 +145,7 @@ void runProgram({
         await rtmp.close();
         await http.close();
         streams.close();
+        instantVod?.close();
         // Leave a little of the deadline for the exit itself; what is not uploaded resumes on the next start.
         await uploader?.close(Math.max(1000, config.shutdownTimeout * 1000 - 2000));
       },

@@ -5,6 +5,8 @@ import { formatUptime, parseStat, parseVodIndex, playerLink, type LiveEntry, typ
 
 const DEFAULT_STAT = '/stat?format=json';
 const DEFAULT_VOD = '/vod/index.json';
+/** The origin's instant VODs: publishes that just ended, until the transcoder's ladder replaces each. */
+const DEFAULT_INSTANT_VOD = '/vod-live/index.json';
 const LIVE_REFRESH_MS = 10_000;
 const FETCH_TIMEOUT_MS = 5000;
 
@@ -27,7 +29,7 @@ async function fetchJson(url: string): Promise<unknown> {
   }
 }
 
-function item(name: string, href: string, details: string[], live: boolean): HTMLLIElement {
+function item(name: string, href: string, details: string[], badge?: 'live' | 'replay'): HTMLLIElement {
   const li = document.createElement('li');
   const a = document.createElement('a');
   a.href = href;
@@ -36,11 +38,12 @@ function item(name: string, href: string, details: string[], live: boolean): HTM
   title.className = 'sc-entry-name';
   title.textContent = name;
   a.append(title);
-  if (live) {
-    const badge = document.createElement('span');
-    badge.className = 'sc-badge-live';
-    badge.textContent = 'LIVE';
-    a.prepend(badge);
+  if (badge) {
+    const b = document.createElement('span');
+    b.className = badge === 'live' ? 'sc-badge-live' : 'sc-badge-replay';
+    b.textContent = badge === 'live' ? 'LIVE' : 'REPLAY';
+    if (badge === 'replay') b.title = 'The stream as it was sent; the adaptive versions replace it once transcoded';
+    a.prepend(b);
   }
   if (details.length) {
     const meta = document.createElement('span');
@@ -82,18 +85,32 @@ async function loadLive(statUrl: string): Promise<void> {
     entries = err as Error;
   }
   render(byId('live-list'), byId('live-status'), entries, 'No live streams right now.', statUrl, (s) =>
-    item(s.name, playerLink(s.url, location.href, { live: true }), liveDetails(s), true),
+    item(s.name, playerLink(s.url, location.href, { live: true }), liveDetails(s), 'live'),
   );
 }
 
-async function loadVod(vodUrl: string): Promise<void> {
-  let entries: VodEntry[] | Error;
+function vodDetails(a: VodEntry): string[] {
+  const d: string[] = [];
+  if (a.startedAt) d.push(new Date(a.startedAt).toLocaleString());
+  if (a.duration !== undefined) d.push(formatUptime(a.duration)!);
+  return d;
+}
+
+async function readVod(url: string): Promise<VodEntry[] | Error> {
   try {
-    entries = parseVodIndex(await fetchJson(vodUrl), vodUrl);
+    return parseVodIndex(await fetchJson(url), url);
   } catch (err) {
-    entries = err as Error;
+    return err as Error;
   }
-  render(byId('vod-list'), byId('vod-status'), entries, 'No VOD assets yet.', vodUrl, (a) => item(a.name, playerLink(a.url, location.href), [], false));
+}
+
+/** Instant VODs (newest first) above the transcoded assets; either listing may be absent (an S3 egress has no /vod/ here). */
+async function loadVod(vodUrl: string, instantUrl: string): Promise<void> {
+  const [ladders, instant] = await Promise.all([readVod(vodUrl), readVod(instantUrl)]);
+  const entries = ladders instanceof Error && instant instanceof Error ? ladders : [...(instant instanceof Error ? [] : instant), ...(ladders instanceof Error ? [] : ladders)];
+  render(byId('vod-list'), byId('vod-status'), entries, 'No VOD assets yet.', vodUrl, (a) =>
+    item(a.name, playerLink(a.url, location.href), vodDetails(a), a.instant ? 'replay' : undefined),
+  );
 }
 
 function main(): void {
@@ -104,6 +121,7 @@ function main(): void {
   }
   const statUrl = new URL(params.get('stat') || DEFAULT_STAT, location.href).href;
   const vodUrl = new URL(params.get('vod') || DEFAULT_VOD, location.href).href;
+  const instantUrl = new URL(params.get('instant') || DEFAULT_INSTANT_VOD, location.href).href;
 
   const form = byId<HTMLFormElement>('play-form');
   form.addEventListener('submit', (event) => {
@@ -114,8 +132,12 @@ function main(): void {
   });
 
   void loadLive(statUrl);
-  void loadVod(vodUrl);
-  setInterval(() => void loadLive(statUrl), LIVE_REFRESH_MS);
+  void loadVod(vodUrl, instantUrl);
+  // A publish that ends moves from the live list to the VOD list as an instant VOD.
+  setInterval(() => {
+    void loadLive(statUrl);
+    void loadVod(vodUrl, instantUrl);
+  }, LIVE_REFRESH_MS);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);

@@ -3,6 +3,7 @@
 // tap-to-unmute / tap-to-play prompts and the message card. A-Frame adds its own VR button.
 import type { UserMessage } from './hls-recovery';
 import { ICONS } from './icons';
+import { behindLive, dvrWindow } from './live-seek';
 import { formatClock } from './stats-format';
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -47,7 +48,8 @@ export class PlayerUi {
     });
     this.seek.addEventListener('input', () => {
       this.seeking = true;
-      this.time.textContent = `${formatClock(Number(this.seek.value))} / ${formatClock(v.duration)}`;
+      const at = Number(this.seek.value);
+      this.time.textContent = this.live ? `-${formatClock(Number(this.seek.max) - at)}` : `${formatClock(at)} / ${formatClock(v.duration)}`;
     });
     this.seek.addEventListener('change', () => {
       v.currentTime = Number(this.seek.value);
@@ -184,10 +186,23 @@ export class PlayerUi {
     const vod = !this.live && Number.isFinite(v.duration) && v.duration > 0;
     this.seek.hidden = !vod;
     if (this.live) {
-      this.time.textContent = '';
+      // A DVR window: seek back within it; the LIVE button shows whether the viewer is at the edge.
+      const ranges: Array<[number, number]> = [];
+      for (let i = 0; i < v.seekable.length; i++) ranges.push([v.seekable.start(i), v.seekable.end(i)]);
+      const dvr = dvrWindow(ranges);
+      this.seek.hidden = !dvr;
+      const behind = behindLive(v.currentTime, dvr);
+      this.liveBadge.classList.toggle('sc-live-behind', behind);
+      if (dvr && !this.seeking) {
+        this.seek.min = String(dvr.start);
+        this.seek.max = String(dvr.end);
+        this.seek.value = String(v.currentTime);
+      }
+      if (!this.seeking) this.time.textContent = behind && dvr ? `-${formatClock(dvr.end - v.currentTime)}` : '';
       return;
     }
     if (vod && !this.seeking) {
+      this.seek.min = '0';
       this.seek.max = String(v.duration);
       this.seek.value = String(v.currentTime);
     }

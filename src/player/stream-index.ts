@@ -14,6 +14,12 @@ export interface LiveEntry {
 export interface VodEntry {
   name: string;
   url: string;
+  /** An instant VOD: the publish as packaged live, until the transcoder's ladder replaces it. */
+  instant?: true;
+  /** When its publish started (ISO 8601), for telling two publishes of a name apart. */
+  startedAt?: string;
+  /** Seconds. */
+  duration?: number;
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -81,9 +87,19 @@ export function parseVodIndex(json: unknown, indexUrl: string): VodEntry[] {
     const master = text(a?.master) ?? text(a?.url);
     if (!name || !master) continue;
     const url = absolute(master, indexUrl);
-    if (url) out.push({ name, url });
+    if (!url) continue;
+    const started = text(a?.startedAt);
+    const duration = count(a?.duration);
+    out.push({
+      name,
+      url,
+      ...(a?.kind === 'instant' ? { instant: true as const } : {}),
+      ...(started && !Number.isNaN(Date.parse(started)) ? { startedAt: started } : {}),
+      ...(duration !== undefined ? { duration } : {}),
+    });
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  // By name; publishes of one name newest first.
+  return out.sort((a, b) => a.name.localeCompare(b.name) || (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
 }
 
 /**

@@ -25,6 +25,7 @@ const REGISTRY = {
   SC_ERR_MEDIA_REFUSED: { status: 422, message: 'source %s refused: %s' },
   SC_ERR_TIME_LIMIT: { status: 504, message: '%s exceeded its time limit of %s s' },
   SC_ERR_KEYFRAME_INTERVAL: { status: 422, message: 'keyframes of %s are %s s apart, more than HLS_FRAGMENT (%s s), so its segments are that long and players wait longer: set the encoder keyframe interval to %s s (OBS: Settings > Output > Keyframe Interval)' },
+  SC_ERR_INSTANT_VOD_SIZE: { status: 507, message: 'instant VOD of %s reached INSTANT_VOD_MAX_SIZE (%s bytes): its oldest segments are dropped from now on' },
   SC_ERR_HLS_DIRECTIVE: { status: 400, message: 'LL-HLS request refused: %s' },
   SC_ERR_HLS_NOT_READY: { status: 503, message: 'LL-HLS request not satisfied in time: %s' },
   SC_ERR_WEBHOOK: { status: 502, message: 'webhook %s failed: %s' },

@@ -275,7 +275,7 @@ t.test('viewers reach only live HLS, VOD and the player: /stat, /metrics and the
     const out = albOutcome(listener, rules, method, path);
     return out.forwardedTo === edges ? 'edges' : `ALB ${out.status}`;
   };
-  for (const p of ['/hls/live.m3u8', '/hls/live_720p.m3u8', '/hls/live_720p/17.ts', '/hls/live/init.m4s', '/', '/index.html', '/player.html', '/player.css', '/build/player.js', '/build/aframe-v1.8.0.min.js']) {
+  for (const p of ['/hls/live.m3u8', '/hls/live_720p.m3u8', '/hls/live_720p/17.ts', '/hls/live/init.m4s', '/vod-live/index.json', '/vod-live/live/1764158819123/index.m3u8', '/vod-live/live/1764158819123/init-0.mp4', '/', '/index.html', '/player.html', '/player.css', '/build/player.js', '/build/aframe-v1.8.0.min.js']) {
     t.equal(viewer(p), 'edges', `${p} is served`);
   }
   t.equal(viewer('/vod/talk/MANIFEST.M3U8'), 'vod bucket');

@@ -53,3 +53,21 @@ t.test('uptime reads naturally', async (t) => {
   t.equal(formatUptime(3700), '1h 1m');
   t.equal(formatUptime(undefined), undefined);
 });
+
+t.test('instant VODs: marked, with their start time and duration; publishes of one name newest first', async (t) => {
+  const entries = parseVodIndex(
+    {
+      assets: [
+        { name: 'cam', master: '/vod-live/cam/1700000000000/index.m3u8', kind: 'instant', startedAt: '2023-11-14T22:13:20.000Z', duration: 61.5 },
+        { name: 'cam', master: '/vod-live/cam/1700000900000/index.m3u8', kind: 'instant', startedAt: '2023-11-14T22:28:20.000Z', duration: 'long' },
+        { name: 'cam', master: '/vod-live/cam/1/index.m3u8', kind: 'instant', startedAt: 'yesterday' },
+      ],
+    },
+    'https://edge.test/vod-live/index.json',
+  );
+  t.same(entries, [
+    { name: 'cam', url: 'https://edge.test/vod-live/cam/1700000900000/index.m3u8', instant: true, startedAt: '2023-11-14T22:28:20.000Z' },
+    { name: 'cam', url: 'https://edge.test/vod-live/cam/1700000000000/index.m3u8', instant: true, startedAt: '2023-11-14T22:13:20.000Z', duration: 61.5 },
+    { name: 'cam', url: 'https://edge.test/vod-live/cam/1/index.m3u8', instant: true },
+  ]);
+});

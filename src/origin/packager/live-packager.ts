@@ -12,6 +12,7 @@ import type { LiveRendition, CompleteSegment } from './live-rendition';
 import { sphericalBoxes } from './spherical-boxes';
 import { StreamPackager } from './stream-packager';
 import type { StreamLayout } from '../../shared/layout/stream-layout';
+import type { InstantVodWriter } from '../instant-vod/instant-vod-writer';
 
 export interface LivePackagerOptions {
   readonly hlsDir: string;
@@ -20,6 +21,10 @@ export interface LivePackagerOptions {
   readonly fragmentSeconds: number;
   readonly partSeconds: number;
   readonly playlistSeconds: number;
+  /** Seconds from the live edge kept in memory (HLS_PLAYLIST_LENGTH when a DVR window is longer). */
+  readonly memorySeconds?: number;
+  /** Keeps every segment for the instant VOD of this publish. */
+  readonly instantVod?: InstantVodWriter;
   readonly info: MediaInfo;
   readonly master: LiveMaster;
   readonly deleter: DelayedUnlink;
@@ -58,12 +63,14 @@ export class LivePackager {
   /** Prepares the folder; numbering continues after an earlier publish of the same name. */
   async start(): Promise<void> {
     await mkdir(this.variantDir, { recursive: true });
+    await this.opts.instantVod?.start();
     const firstMsn = await this.retention.adoptLeftovers();
     const o = this.opts;
     this.packager = new StreamPackager({
       segmentSeconds: o.fragmentSeconds,
       partSeconds: o.partSeconds,
       windowSeconds: o.playlistSeconds,
+      ...(o.memorySeconds ? { memorySeconds: o.memorySeconds } : {}),
       clock: o.clock,
       firstMsn,
       onSegment: (s) => this.segmentDone(s),
@@ -103,6 +110,8 @@ export class LivePackager {
       .then(async () => {
         if (init) await this.writeAtomic(s.initUri, init);
         await this.writeAtomic(`${s.msn}.m4s`, s.bytes);
+        // Linked before the retention below can delete the live copy.
+        await this.opts.instantVod?.add({ ...s, bytes: s.bytes.length }, this.variantDir).catch((err) => this.log.error({ err }, `instant VOD: cannot keep segment ${s.msn}: ${(err as Error).message}`));
         await this.writeAtomic(VARIANT_PLAYLIST, playlist);
         // Only once the playlist without them is on disk do the segments that left it start their time.
         this.retention.observe(listed);
@@ -122,9 +131,17 @@ export class LivePackager {
     const p = this.packager;
     if (!p) return;
     p.end();
-    if (!p.rendition.hasMedia) return;
+    const vod = this.opts.instantVod;
+    const finishVod = async () => {
+      await vod?.finish().catch((err) => this.log.error({ err }, `instant VOD: cannot finish: ${(err as Error).message}`));
+    };
+    if (!p.rendition.hasMedia) {
+      this.io = this.io.then(finishVod);
+      await this.io;
+      return;
+    }
     const playlist = p.rendition.diskPlaylistText();
-    this.io = this.io.then(() => this.writeAtomic(VARIANT_PLAYLIST, playlist)).catch((err) => this.log.error({ err }, 'cannot write the final playlist'));
+    this.io = this.io.then(() => this.writeAtomic(VARIANT_PLAYLIST, playlist)).catch((err) => this.log.error({ err }, 'cannot write the final playlist')).then(finishVod);
     await this.io;
     p.rendition.close();
   }

@@ -5,8 +5,13 @@ import { writeLivePlaylist, type LivePlaylistState, type PlaylistPart, type Play
 import { blockingDecision, type PlaylistDirectives, type PlaylistPosition } from './blocking-request';
 
 export interface LiveRenditionOptions {
-  /** Seconds of media the playlist lists (HLS_PLAYLIST_LENGTH). */
+  /** Seconds of media the playlist lists (HLS_PLAYLIST_LENGTH, or HLS_DVR_WINDOW when longer). */
   readonly windowSeconds: number;
+  /**
+   * Seconds from the live edge whose segment bytes stay in memory (default: the whole window).
+   * Older listed segments are answered from their copy on disk, so a long DVR window costs no memory.
+   */
+  readonly memorySeconds?: number;
   /** HLS_FRAGMENT: the target duration floor. */
   readonly segmentSeconds: number;
   /** Wall-clock time (ms) of media time 0, for EXT-X-PROGRAM-DATE-TIME. */
@@ -29,8 +34,10 @@ interface StoredPart extends PlaylistPart {
 }
 
 interface StoredSegment extends PlaylistSegment {
-  readonly parts: StoredPart[];
-  readonly bytes: Buffer;
+  parts: StoredPart[];
+  /** Undefined once the segment is older than memorySeconds: its copy on disk serves it. */
+  bytes?: Buffer;
+  readonly size: number;
 }
 
 interface OpenSegment {
@@ -52,6 +59,8 @@ interface Waiter {
   readonly ready: () => boolean;
   readonly wake: () => void;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export const partUri = (msn: number, part: number) => `${msn}.${part}.m4s`;
 export const segmentUri = (msn: number) => `${msn}.m4s`;
@@ -140,7 +149,7 @@ export class LiveRendition {
     this.open = undefined;
     const duration = open.parts.reduce((n, p) => n + p.duration, 0);
     const bytes = Buffer.concat(open.parts.map((p) => p.bytes));
-    const segment: StoredSegment = { ...open, duration, uri: segmentUri(open.msn), bytes };
+    const segment: StoredSegment = { ...open, duration, uri: segmentUri(open.msn), bytes, size: bytes.length };
     this.segments.push(segment);
     this.maxSegmentDuration = Math.max(this.maxSegmentDuration, duration);
     this.opts.onSegment?.({ msn: open.msn, duration, bytes, initUri: open.mapUri, programDateTime: open.programDateTime });
@@ -155,6 +164,8 @@ export class LiveRendition {
       const gone = this.segments.shift()!;
       total -= gone.duration;
       if (this.segments[0]!.discontinuity) this.discontinuitySequence++;
+      // Already released from memory (a DVR window): the disk copy waits out its retention there.
+      if (!gone.bytes) continue;
       // The segment: its duration plus the playlist's; its parts: three target durations (LL-HLS 6.2.2).
       const until = now + (gone.duration + total) * 1000;
       this.retired.set(gone.uri, { bytes: gone.bytes, until });
@@ -162,6 +173,20 @@ export class LiveRendition {
       for (const p of gone.parts) this.retired.set(p.uri, { bytes: p.bytes, until: partsUntil });
     }
     for (const [uri, r] of this.retired) if (r.until < now) this.retired.delete(uri);
+    this.releaseOld(total);
+  }
+
+  /** Segments further back than memorySeconds (and than the parts the playlist lists) leave memory. */
+  private releaseOld(total: number): void {
+    const keep = Math.max(this.opts.memorySeconds ?? this.opts.windowSeconds, 4 * this.targetDuration);
+    let fromStart = 0;
+    for (const s of this.segments) {
+      if (total - fromStart <= keep) break;
+      fromStart += s.duration;
+      if (!s.bytes) continue;
+      s.bytes = undefined;
+      s.parts = s.parts.map((p) => ({ ...p, bytes: EMPTY }));
+    }
   }
 
   /** Init segments by URI, for writing them beside the playlist on disk. */
@@ -176,7 +201,7 @@ export class LiveRendition {
 
   /** Bytes and seconds of each segment in the playlist, for the master's measured BANDWIDTH. */
   get segmentSizes(): Array<{ bytes: number; duration: number }> {
-    return this.segments.map((s) => ({ bytes: s.bytes.length, duration: s.duration }));
+    return this.segments.map((s) => ({ bytes: s.size, duration: s.duration }));
   }
 
   /**
@@ -263,7 +288,7 @@ export class LiveRendition {
       } else {
         const parts = this.open?.msn === msn ? this.open.parts : seg?.parts;
         const part = parts?.[Number(m[2])];
-        if (part) return part.bytes;
+        if (part?.bytes.length) return part.bytes;
       }
     }
     const r = this.retired.get(uri);

@@ -10,6 +10,8 @@ export interface StreamPackagerOptions {
   readonly segmentSeconds: number;
   readonly partSeconds: number;
   readonly windowSeconds: number;
+  /** Seconds from the live edge whose bytes stay in memory (a DVR window's older segments come from disk). */
+  readonly memorySeconds?: number;
   readonly clock: Clock;
   readonly onSegment?: LiveRenditionOptions['onSegment'];
   /** Media sequence number of the first segment (numbering continues across publishes of a name). */
@@ -58,6 +60,7 @@ export class StreamPackager {
     this.rendition = new LiveRendition(
       {
         windowSeconds: opts.windowSeconds,
+        ...(opts.memorySeconds ? { memorySeconds: opts.memorySeconds } : {}),
         segmentSeconds: opts.segmentSeconds,
         epochMs: opts.clock.now(),
         clock: opts.clock,
