@@ -30,7 +30,8 @@ export type TokenCheck =
   | { ok: true; claims: TokenClaims }
   | { ok: false; kind: 'invalid' | 'expired'; reason: string; claims?: TokenClaims };
 
-const TOKEN_FORM = /^1\.(\d{1,12})\.([A-Za-z0-9_-]{1,342})\.([A-Za-z0-9_-]{43})$/;
+// The expiry without leading zeros: one token has one spelling, as the CloudFront Function reads it.
+const TOKEN_FORM = /^1\.(0|[1-9]\d{0,11})\.([A-Za-z0-9_-]{1,342})\.([A-Za-z0-9_-]{43})$/;
 /** Characters a prefix may hold: an unreserved or sub-delim path character, or a slash. */
 const PREFIX_CHARS = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
 

@@ -67,6 +67,7 @@ export const GATE_VECTORS: readonly GateVector[] = [
   { name: 'tampered prefix (/hls/test -> /hls)', target: `/t/${T.test.replace('L2hscy90ZXN0', 'L2hscw')}/hls/other.m3u8`, expect: { code: 'SC_ERR_PLAYBACK_TOKEN_INVALID' } },
   { name: 'non-canonical base64 of the prefix', target: `/t/${T.allLive.replace('L2hscw', 'L2hscx')}/hls/test.m3u8`, expect: { code: 'SC_ERR_PLAYBACK_TOKEN_INVALID' } },
   { name: 'signed with an unknown secret', target: `/t/${T.foreign}/hls/test.m3u8`, expect: { code: 'SC_ERR_PLAYBACK_TOKEN_INVALID' } },
+  { name: 'expiry with a leading zero (another spelling of a signed token)', target: `/t/${T.test.replace('1.1800003600.', '1.01800003600.')}/hls/test.m3u8`, expect: { code: 'SC_ERR_PLAYBACK_TOKEN_INVALID' } },
   { name: 'unknown version', target: `/t/2${T.test.slice(1)}/hls/test.m3u8`, expect: { code: 'SC_ERR_PLAYBACK_TOKEN_INVALID' } },
   { name: 'garbage token', target: '/t/hello/hls/test.m3u8', expect: { code: 'SC_ERR_PLAYBACK_TOKEN_INVALID' } },
   { name: 'overlong token', target: `/t/1.1.${'A'.repeat(2000)}.x/hls/test.m3u8`, expect: { code: 'SC_ERR_PLAYBACK_TOKEN_INVALID' } },
