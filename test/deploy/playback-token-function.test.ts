@@ -5,15 +5,26 @@ import t from 'tap';
 import * as nodeCrypto from 'node:crypto';
 import { join } from 'node:path';
 import { createContext, runInContext } from 'node:vm';
-import { evaluator, resolvedProperties, STACK_CHOICES } from './fixtures/cfn-evaluate';
+import { evaluator, FAKE, resolvedProperties, STACK_CHOICES } from './fixtures/cfn-evaluate';
 import { DEPLOY_DIR, loadTemplate } from './fixtures/cfn-template';
 import { cloudFrontOrigin } from './fixtures/request-routing';
 import { GATE_VECTORS, NOW, PREVIOUS, SECRET, TOKENS } from '../shared/playback/playback-vectors';
 import { signToken } from '../../src/shared/playback/playback-token';
 
 const tpl = loadTemplate(join(DEPLOY_DIR, 'spherecast.yaml'));
-const on = evaluator(tpl, { ...STACK_CHOICES, PlaybackHmacSecret: SECRET, PlaybackHmacSecretPrevious: PREVIOUS });
+const PREVIOUS_ARN = `arn:aws:secretsmanager:${FAKE.region}:${FAKE.accountId}:secret:playback-2025-AbCdEf`;
+const on = evaluator(tpl, { ...STACK_CHOICES, PlaybackTokens: 'on', PlaybackPreviousSecretArn: PREVIOUS_ARN });
 const off = evaluator(tpl, STACK_CHOICES);
+const GENERATED_ARN = `arn:aws:secretsmanager:${FAKE.region}:${FAKE.accountId}:secret:PlaybackSecret-AbCdEf`;
+
+/** What CloudFormation does with the function's dynamic references at deploy time. */
+function resolveSecrets(code: string): string {
+  const values: Record<string, string> = { [GENERATED_ARN]: SECRET, [PREVIOUS_ARN]: PREVIOUS };
+  return code.replace(/\{\{resolve:secretsmanager:([^}]+):SecretString\}\}/g, (_m, arn: string) => {
+    if (!(arn in values)) throw new Error(`no such secret ${arn}`);
+    return values[arn]!;
+  });
+}
 
 type CfValue = { value: string; multiValue?: Array<{ value: string }> };
 type CfRequest = { method: string; uri: string; querystring: Record<string, CfValue>; headers: Record<string, CfValue> };
@@ -21,7 +32,7 @@ type CfResponse = { statusCode: number; headers: Record<string, CfValue>; body?:
 
 /** The deployed function's handler, its clock at `nowSeconds`. */
 function deployedHandler(nowSeconds: number): (event: { request: CfRequest }) => CfRequest | CfResponse {
-  const code: string = resolvedProperties(tpl, on, 'PlaybackTokenFunction')!.FunctionCode;
+  const code = resolveSecrets(resolvedProperties(tpl, on, 'PlaybackTokenFunction')!.FunctionCode);
   const context = createContext({
     require: (name: string) => {
       if (name !== 'crypto') throw new Error(`CloudFront Functions have no module ${name}`);
@@ -88,8 +99,10 @@ t.test('the stack: the function only with a secret, on every behaviour, and /t/<
   t.equal(fn.FunctionConfig.Runtime, 'cloudfront-js-2.0');
   t.equal(fn.AutoPublish, true);
   t.match(fn.Name, /^[A-Za-z0-9_-]{1,64}$/);
-  t.equal(tpl.Parameters.PlaybackHmacSecret!.NoEcho, true);
-  t.equal(tpl.Parameters.PlaybackHmacSecretPrevious!.NoEcho, true);
+  t.match(fn.FunctionCode, `'{{resolve:secretsmanager:${GENERATED_ARN}:SecretString}}'`, 'the secret is a dynamic reference, never in the template');
+  t.match(fn.FunctionCode, `'{{resolve:secretsmanager:${PREVIOUS_ARN}:SecretString}}'`);
+  t.match(resolvedProperties(tpl, evaluator(tpl, { ...STACK_CHOICES, PlaybackTokens: 'on' }), 'PlaybackTokenFunction')!.FunctionCode, "var SECRETS = ['{{resolve:secretsmanager:", 'no previous secret: an empty one');
+  t.match(resolvedProperties(tpl, evaluator(tpl, { ...STACK_CHOICES, PlaybackTokens: 'on' }), 'PlaybackTokenFunction')!.FunctionCode, ":SecretString}}', ''];");
   const dcOn = resolvedProperties(tpl, on, 'Distribution')!.DistributionConfig;
   const dcOff = resolvedProperties(tpl, off, 'Distribution')!.DistributionConfig;
   for (const b of [dcOn.DefaultCacheBehavior, ...dcOn.CacheBehaviors]) {
@@ -100,9 +113,6 @@ t.test('the stack: the function only with a secret, on every behaviour, and /t/<
   t.equal(cloudFrontOrigin(dcOn, `/t/${TOKENS.vod}/vod/talk-1700000000/MANIFEST.M3U8`), 'vod');
   t.equal(cloudFrontOrigin(dcOn, `/t/${TOKENS.test}/hls/test.m3u8`), 'edge');
   t.equal(cloudFrontOrigin(dcOn, `/t/${TOKENS.test}/hls/test_1280/1.m4s`), 'edge');
-  // Instances read the secrets from Secrets Manager; the template's user data holds no secret.
-  const secret = resolvedProperties(tpl, on, 'PlaybackSecret')!;
-  t.equal(secret.SecretString, `${SECRET},${PREVIOUS}`);
-  const ud = JSON.stringify(resolvedProperties(tpl, on, 'EdgeLaunchTemplate')) + JSON.stringify(resolvedProperties(tpl, on, 'OriginLaunchTemplate'));
-  t.notMatch(ud, new RegExp(SECRET), 'no secret in any launch template');
+  t.ok(resolvedProperties(tpl, on, 'PlaybackSecret')!.GenerateSecretString, 'the stack generates the secret');
+  t.equal(resolvedProperties(tpl, evaluator(tpl, { ...STACK_CHOICES, PlaybackTokens: 'on', PlaybackSecretArn: PREVIOUS_ARN }), 'PlaybackSecret'), undefined, 'or uses the one given');
 });
