@@ -1,6 +1,6 @@
 // Playback tokens through the real edge process: checked, refused with a code, and stripped before the
 // cache and the origin, so viewers with different tokens share one cached copy and one origin request.
-import t from 'tap';
+import t, { type Test as Tap } from 'tap';
 import { client, rawRequest, startEdgeProcess, startUpstream } from './edge-harness';
 import { signedPrefix, signToken } from '../../src/shared/playback/playback-token';
 
@@ -21,7 +21,6 @@ async function setup(t: Tap) {
   const edge = await startEdgeProcess(t, { ORIGINS: up.url, PLAYBACK_HMAC_SECRET: SECRET, PLAYBACK_HMAC_SECRET_PREVIOUS: PREVIOUS });
   return { up, edge, get: client(t) };
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
 
 t.test('two viewers with different tokens for one segment: one origin request, and the origin never sees a token', async (t) => {
   const { up, edge, get } = await setup(t);
