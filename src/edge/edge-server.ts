@@ -68,10 +68,12 @@ export class EdgeServer {
     this.cluster = opts.cluster ?? null;
     const { proxy, metrics } = this.tier;
     this.fastPath = new FastPath({
-      admit: (target) => {
-        const gated = this.gate.check(target);
-        return gated.ok ? gated.target : undefined;
-      },
+      admit: this.gate.enabled
+        ? (target) => {
+            const gated = this.gate.check(target);
+            return gated.ok ? gated.target : undefined;
+          }
+        : (target) => target,
       fresh: (target) => proxy.fresh(target),
       serve: (target) => proxy.serve(target),
       proxied: (target) => this.proxiedByFastPath(target),

@@ -11,7 +11,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * a verifier holds at most two secrets (the current one and, while rotating, the previous one)
  * and simply tries both.
  *
- * The deploy/ CloudFront Function implements the same format; test/shared/playback-vectors.ts
+ * The deploy/ CloudFront Function implements the same format; test/shared/playback/playback-vectors.ts
  * holds the vectors both are checked against.
  */
 export const TOKEN_VERSION = '1';
