@@ -97,6 +97,7 @@ t.test('the stack: the function only with a secret, on every behaviour, and /t/<
   t.equal(resolvedProperties(tpl, off, 'PlaybackSecret'), undefined);
   const fn = resolvedProperties(tpl, on, 'PlaybackTokenFunction')!;
   t.equal(fn.FunctionConfig.Runtime, 'cloudfront-js-2.0');
+  t.ok(Buffer.byteLength(resolveSecrets(fn.FunctionCode)) <= 10 * 1024, 'within the 10 KB a CloudFront Function may have');
   t.equal(fn.AutoPublish, true);
   t.match(fn.Name, /^[A-Za-z0-9_-]{1,64}$/);
   t.match(fn.FunctionCode, `'{{resolve:secretsmanager:${GENERATED_ARN}:SecretString}}'`, 'the secret is a dynamic reference, never in the template');
