@@ -4,6 +4,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { CachePolicy } from './cache-policy';
 import { OriginPool, type UpstreamOutcome } from './origin-pool';
+import { playbackSettings } from '../shared/playback/playback-settings';
 import { integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
 
 /** An origin base URL: http(s), no query or fragment; a path prefix is allowed. */
@@ -50,6 +51,7 @@ export const edgeSchema = {
   clientSecret: setting('CLIENT_SECRET', '', string, 'when set, proxied and player requests without CLIENT_SECRET_HEADER equal to it get 403', { secret: true }),
   originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', headerName, 'header sent to the origins'),
   originSecret: setting('ORIGIN_SECRET', '', string, 'when set, sent to the origins in ORIGIN_SECRET_HEADER', { secret: true }),
+  ...playbackSettings,
   publicDir: setting('PUBLIC_DIR', 'public', string, 'folder served at / (the player); files are listed at start-up; "none" = no player'),
   edgeId: setting('EDGE_ID', hostname(), string, 'value of X-Media-Handled-By'),
   maxHeaderBytes: setting('MAX_HEADER_BYTES', '16K', size({ min: 1024 }), 'largest request head (request line and headers) accepted'),

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import { scError } from '../shared/errors';
+import { httpStatusOf, scError } from '../shared/errors';
 import { hostHeaderProblem } from '../shared/http/host-header';
 import { secretEquals } from '../shared/secret-equal';
 import type { EdgeConfig } from './config';
@@ -16,6 +16,8 @@ import { writeObject } from './object-response';
 import { FastPath } from './fast-path';
 import type { ServerStatus } from './server-status';
 import { CacheTier } from './cache-tier';
+import { playbackGateOf } from '../shared/playback/playback-settings';
+import type { PlaybackGate } from '../shared/playback/playback-gate';
 
 export interface EdgeServerOptions {
   config: EdgeConfig;
@@ -50,6 +52,7 @@ export class EdgeServer {
   private server: Server | null = null;
   private readonly secret: Buffer | null;
   private readonly secretHeader: string;
+  private readonly gate: PlaybackGate;
   private draining = false;
   private purgeTimer: NodeJS.Timeout | null = null;
 
@@ -60,10 +63,17 @@ export class EdgeServer {
     this.log = opts.log.child({ component: 'edge-server' });
     this.secret = config.clientSecret ? Buffer.from(config.clientSecret) : null;
     this.secretHeader = config.clientSecretHeader.toLowerCase();
+    this.gate = playbackGateOf(config, clock);
     this.tier = new CacheTier({ config, clock, log: opts.log, source: opts.cluster });
     this.cluster = opts.cluster ?? null;
     const { proxy, metrics } = this.tier;
     this.fastPath = new FastPath({
+      admit: this.gate.enabled
+        ? (target) => {
+            const gated = this.gate.check(target);
+            return gated.ok ? gated.target : undefined;
+          }
+        : (target) => target,
       fresh: (target) => proxy.fresh(target),
       serve: (target) => proxy.serve(target),
       proxied: (target) => this.proxiedByFastPath(target),
@@ -119,7 +129,7 @@ export class EdgeServer {
       this.refuse(res, 400, `bad request: ${badHost}`);
       return;
     }
-    const url = req.url ?? '';
+    let url = req.url ?? '';
     const target = checkRequestTarget(url);
     if (!target.ok) {
       this.refuse(res, 400, `bad request: ${target.reason}`);
@@ -140,6 +150,15 @@ export class EdgeServer {
       res.end();
       return;
     }
+    // The playback token is checked and taken out here: below this line nothing sees it, so every
+    // viewer of an object shares one cache entry and the origin is never sent a token.
+    const gated = this.gate.check(url);
+    if (!gated.ok) {
+      this.refuse(res, httpStatusOf(gated.code), `${gated.code}: ${scError(gated.code, ...gated.args).message}`, ['x-media-error', gated.code]);
+      return;
+    }
+    url = gated.target;
+    req.url = url;
     const hit = this.tier.proxy.fresh(url);
     if (hit !== undefined) {
       const bytes = writeObject(req, res, hit, 'HIT', this.clock.now(), this.draining);

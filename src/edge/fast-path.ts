@@ -9,6 +9,8 @@ import { readRequestHead } from './request-head';
 import { secretEquals } from '../shared/secret-equal';
 
 export interface FastPathOptions {
+  /** The target the cache and the proxy see (the playback token taken out), or undefined: the full path answers. */
+  admit(target: string): string | undefined;
   /** The fresh cached object for a request target, or undefined. */
   fresh(target: string): CachedObject | undefined;
   /** The proxy's full answer for a target that is not a fresh hit (miss, expired, stale...). */
@@ -126,8 +128,13 @@ export class FastPath {
           this.handOff(socket, buf.subarray(offset), own);
           return;
         }
+        const target = this.opts.admit(head.target);
+        if (target === undefined) {
+          this.handOff(socket, buf.subarray(offset), own);
+          return;
+        }
         // Only targets that passed validation are ever stored, so a hit needs no check of its own.
-        const hit = this.opts.fresh(head.target);
+        const hit = this.opts.fresh(target);
         const hitHead = hit === undefined ? null : this.hitHead(hit);
         if (!keptAlive) {
           keptAlive = true;
@@ -138,7 +145,7 @@ export class FastPath {
           offset = head.end;
           continue;
         }
-        if (!this.opts.proxied(head.target)) {
+        if (!this.opts.proxied(target)) {
           this.handOff(socket, buf.subarray(offset), own);
           return;
         }
@@ -147,7 +154,7 @@ export class FastPath {
         socket.pause();
         this.busy.add(socket);
         const rest = buf.subarray(offset);
-        const { method, target } = head;
+        const { method } = head;
         this.opts
           .serve(target)
           .then((served) => {

@@ -7,15 +7,24 @@ import { EdgeServer } from './edge-server';
 import { EdgePrimary } from './edge-primary';
 import { ClusterLink, type IpcChannel } from './cluster-link';
 import { startSpotMonitor } from '../shared/spot-interruption';
+import { SIGN_URL_USAGE, signUrlCommand } from './sign-url-command';
 
 function watchSpot(config: EdgeConfig, log: Logger, onNotice: () => void) {
   return startSpotMonitor(config.spotMonitor, { baseUrl: config.imdsUrl, intervalMs: config.spotPollInterval * 1000, log, onNotice });
 }
 
-void runProgram({
+function signUrl(): void {
+  const { code, out } = signUrlCommand(process.argv.slice(3), process.env, Date.now());
+  (code === 0 ? process.stdout : process.stderr).write(out);
+  process.exitCode = code;
+}
+
+if (process.argv[2] === 'sign-url') signUrl();
+else void runProgram({
   name: 'edge',
   summary: 'caching reverse proxy for HLS in front of the origins (split TTLs, request coalescing, failover)',
   schema: edgeSchema,
+  usage: [SIGN_URL_USAGE],
   // A cluster's primary waits for its workers' drain, which takes up to the same time.
   shutdownTimeoutMs: (c) => (c.drainDelay + c.drainTimeout) * 1000 + 5000,
   async start(config, log) {

@@ -1,4 +1,5 @@
 import { awsCallLogSetting } from '../shared/aws-call-log';
+import { playbackSettings } from '../shared/playback/playback-settings';
 import { setting } from '../shared/config/config';
 import { bool, decimal, integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
 
@@ -47,6 +48,8 @@ export const originSchema = {
   awsCallLog: awsCallLogSetting,
   originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', pattern(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name'), 'header the edge tier must send when ORIGIN_SECRET is set'),
   originSecret: setting('ORIGIN_SECRET', '', string, 'when set, /hls requests without ORIGIN_SECRET_HEADER carrying it get 403 (only the edge tier may fetch)', { secret: true }),
+  ...playbackSettings,
+  playbackIndexTtl: setting('PLAYBACK_INDEX_TTL', 3600, seconds(), 'with PLAYBACK_HMAC_SECRET: the master links in /stat and /vod/index.json carry a playback token valid this long, so the index page plays (0 = unsigned links)'),
   ffmpegPath: setting('FFMPEG_PATH', 'ffmpeg', string, 'ffmpeg binary'),
   ffprobePath: setting('FFPROBE_PATH', 'ffprobe', string, 'ffprobe binary'),
   publicDir: setting('PUBLIC_DIR', 'public', string, 'the 360 player and index page, served at /'),

@@ -13,6 +13,8 @@ import { secretEquals } from '../shared/secret-equal';
 import { answerRendition } from './packager/rendition-responder';
 import { renderStatPage, type StreamStat } from './stat-page';
 import type { InstantVodLibrary } from './instant-vod/instant-vod-library';
+import type { PlaybackGate, GateResult } from '../shared/playback/playback-gate';
+import { signedPrefix } from '../shared/playback/playback-token';
 
 export interface OriginHttpOptions {
   readonly host: string;
@@ -30,6 +32,13 @@ export interface OriginHttpOptions {
   readonly originSecretHeader: string;
   readonly originSecret: string;
   readonly statPublic: boolean;
+  /** Playback tokens (PLAYBACK_HMAC_SECRET): checked on direct requests, and put on the index's links. */
+  readonly playback?: {
+    readonly gate: PlaybackGate;
+    readonly secret: string;
+    /** Life of the tokens on /stat and /vod/index.json links in seconds (PLAYBACK_INDEX_TTL); 0 = links unsigned. */
+    readonly indexTtl: number;
+  };
   readonly streams: LiveStreams;
   readonly metrics: Registry;
   readonly clock: Clock;
@@ -41,6 +50,10 @@ const UNSAFE_PATH = /^\/|(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|%00|\\|\0/i;
 
 /** How media folders are served: files only (no listing, no dotfiles), validators on, Cache-Control set per file. */
 const MEDIA_FILES = { decorateReply: false, index: false, list: false, dotfiles: 'deny', etag: true, lastModified: true, cacheControl: false } as const;
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
 
 function fail(reply: FastifyReply, code: ErrorCode, ...args: unknown[]): FastifyReply {
   const err = scError(code, ...args);
@@ -65,7 +78,20 @@ export class OriginHttpServer {
   async start(): Promise<void> {
     const o = this.opts;
     // Per-request lines (info) would log every segment fetch; warnings and errors still come through.
-    const app = Fastify({ loggerInstance: this.log.child({}, { level: 'warn' }), requestTimeout: 30_000 });
+    // The playback token comes out of the URL before routing (so /t/<token>/hls/... finds the
+    // file); a refusal is kept for the onRequest hook, which alone can answer.
+    const gated = new WeakMap<object, { result: GateResult; hadToken: boolean }>();
+    const app = Fastify({
+      loggerInstance: this.log.child({}, { level: 'warn' }),
+      requestTimeout: 30_000,
+      rewriteUrl: (raw) => {
+        const url = raw.url ?? '/';
+        if (!o.playback?.gate.enabled) return url;
+        const result = o.playback.gate.check(url);
+        gated.set(raw, { result, hadToken: result.ok && result.target !== url });
+        return result.ok ? result.target : url;
+      },
+    });
     this.app = app as unknown as FastifyInstance;
     const requests = new Counter({ name: 'spherecast_origin_http_requests_total', help: 'HTTP requests by kind and status', labelNames: ['kind', 'status'], registers: [o.metrics] });
     new Gauge({ name: 'spherecast_origin_live_streams', help: 'streams being published', registers: [o.metrics], collect() { this.set(o.streams.size); } });
@@ -78,11 +104,18 @@ export class OriginHttpServer {
       reply.header('Access-Control-Allow-Origin', '*');
       const badHost = hostHeaderProblem(req.raw.rawHeaders);
       if (badHost) return fail(reply.header('Connection', 'close'), 'SC_ERR_BAD_REQUEST', badHost);
+      // The edge tier proves itself with ORIGIN_SECRET and has checked (and stripped) the token;
+      // anyone else reaching the origin directly needs a good token of their own.
+      const fromEdge = o.originSecret !== '' && secretEquals(headerValue(req.headers[o.originSecretHeader.toLowerCase()]), o.originSecret);
+      const gate = gated.get(req.raw);
+      if (gate && !gate.result.ok && !(fromEdge && gate.result.code === 'SC_ERR_PLAYBACK_TOKEN_MISSING')) {
+        return fail(reply, gate.result.code, ...gate.result.args);
+      }
       const prefix = /^\/(hls|vod-live)\//.exec(req.url)?.[0];
       if (prefix) {
         const path = req.url.split('?')[0];
         if (UNSAFE_PATH.test(path.slice(prefix.length))) return fail(reply, 'SC_ERR_BAD_PATH', path);
-        if (o.originSecret && req.headers[o.originSecretHeader.toLowerCase()] !== o.originSecret) {
+        if (o.originSecret && !fromEdge && !gate?.hadToken) {
           return fail(reply, 'SC_ERR_FORBIDDEN', `${o.originSecretHeader} header required`);
         }
       }
@@ -157,7 +190,8 @@ export class OriginHttpServer {
         const assets = [];
         for (const e of entries) {
           if (e.isDirectory() && existsSync(join(vodDir, e.name, 'MANIFEST.M3U8'))) {
-            assets.push({ name: e.name, master: `/vod/${encodeURIComponent(e.name)}/MANIFEST.M3U8` });
+            const folder = `/vod/${encodeURIComponent(e.name)}`;
+            assets.push({ name: e.name, master: `${this.signed(folder)}/MANIFEST.M3U8` });
           }
         }
         return reply.header('Cache-Control', 'max-age=10').send({ assets });
@@ -180,7 +214,8 @@ export class OriginHttpServer {
       app.get('/vod-live/index.json', async (_req, reply) => {
         const assets = (await library.listed()).map((e) => ({
           name: e.name,
-          master: e.master,
+          // Signed like /vod/index.json's links when playback tokens are on (the folder is the token's prefix).
+          master: `${this.signed(e.master.slice(0, e.master.lastIndexOf('/')))}${e.master.slice(e.master.lastIndexOf('/'))}`,
           kind: 'instant',
           startedAt: new Date(e.startedAt).toISOString(),
           endedAt: new Date(e.endedAt).toISOString(),
@@ -225,6 +260,22 @@ export class OriginHttpServer {
     this.log.info({ host: o.host, port: this.port }, 'HTTP listening');
   }
 
+  /**
+   * A path prefix with a playback token for the index's links when tokens are on: whoever may
+   * read the listing may play what it lists, for PLAYBACK_INDEX_TTL.
+   */
+  private signed(prefix: string): string {
+    const p = this.opts.playback;
+    if (!p?.gate.enabled || p.indexTtl <= 0 || !p.gate.isProtected(prefix)) return prefix;
+    const expires = Math.floor(this.opts.clock.now() / 1000) + p.indexTtl;
+    try {
+      return signedPrefix(p.secret, { prefix, expires });
+    } catch {
+      // A name a token cannot carry (escaped characters) stays unsigned rather than breaking the listing.
+      return prefix;
+    }
+  }
+
   /** `Authorization: Bearer <CONTROL_TOKEN>`; the scheme is case-insensitive (RFC 9110 11.1). */
   private authorized(req: FastifyRequest): boolean {
     const token = this.opts.controlToken;
@@ -239,7 +290,7 @@ export class OriginHttpServer {
       const uptime = (now - s.startedAt) / 1000;
       return {
         name: s.start.name,
-        master: `/hls/${s.start.name}.m3u8`,
+        master: `${this.signed(`/hls/${s.start.name}`)}.m3u8`,
         publisher: s.start.addr,
         uptimeSeconds: Math.round(uptime),
         bitrateKbps: uptime > 0 ? Math.round((s.start.inBytes() * 8) / uptime / 1000) : 0,

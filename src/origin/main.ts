@@ -18,6 +18,7 @@ import { parsePublishKeys } from './publish-auth';
 import { RtmpIngest } from './rtmp-ingest';
 import { OriginHttpServer } from './http-server';
 import { InstantVodLibrary } from './instant-vod/instant-vod-library';
+import { playbackGateOf } from '../shared/playback/playback-settings';
 
 /** The local egress folder the origin serves at /vod/: EGRESS as the store parser reads it (a path or file:///path). */
 function vodFolder(egress: string, mediaDir: string): string {
@@ -106,6 +107,9 @@ void runProgram({
       clock,
       log,
     });
+    if (config.playbackHmacSecret && !config.originSecret) {
+      log.warn('PLAYBACK_HMAC_SECRET is set without ORIGIN_SECRET: every request to a token path needs a token, so an edge in front (which strips tokens) cannot fetch them; set ORIGIN_SECRET on edge and origin');
+    }
     const http = new OriginHttpServer({
       host: config.host,
       port: config.httpPort,
@@ -120,6 +124,7 @@ void runProgram({
       originSecretHeader: config.originSecretHeader,
       originSecret: config.originSecret,
       statPublic: config.statPublic,
+      playback: { gate: playbackGateOf(config, clock), secret: config.playbackHmacSecret, indexTtl: config.playbackIndexTtl },
       streams,
       metrics,
       clock,

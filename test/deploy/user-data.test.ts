@@ -48,12 +48,23 @@ t.test('origin user data writes the origin settings from the stack', async (t) =
     PUBLISH_HMAC_SECRET: 'secret-of-PublishSecret-AbCdEf',
     ORIGIN_SECRET_HEADER: 'x-spherecast-origin-secret',
     ORIGIN_SECRET: 'secret-of-OriginSecret-AbCdEf',
+    PLAYBACK_HMAC_SECRET: '',
+    PLAYBACK_HMAC_SECRET_PREVIOUS: '',
     AWS_REGION: FAKE.region,
   });
   const given = evaluator(tpl, { ...STACK_CHOICES, PublishSecretArn: secretArn('my-stream-key'), RecordMode: 'off' });
   const env = roleEnv('origin', given);
   t.equal(env.PUBLISH_HMAC_SECRET, 'secret-of-my-stream-key-AbCdEf', 'an existing secret is read at boot');
   t.equal(env.RECORD, 'off');
+});
+
+t.test('PlaybackTokens on: edge and origin read the playback secrets at boot', async (t) => {
+  const ev = evaluator(tpl, { ...STACK_CHOICES, PlaybackTokens: 'on', PlaybackPreviousSecretArn: secretArn('playback-old') });
+  for (const role of ['origin', 'edge'] as const) {
+    const env = roleEnv(role, ev);
+    t.equal(env.PLAYBACK_HMAC_SECRET, 'secret-of-PlaybackSecret-AbCdEf', `${role}: the generated secret`);
+    t.equal(env.PLAYBACK_HMAC_SECRET_PREVIOUS, 'secret-of-playback-old-AbCdEf', `${role}: the previous one while rotating`);
+  }
 });
 
 t.test('edge user data points the edge at the Elastic IP name and sets both secret headers', async (t) => {
@@ -65,6 +76,8 @@ t.test('edge user data points the edge at the Elastic IP name and sets both secr
     CLIENT_SECRET: 'secret-of-ClientSecret-AbCdEf',
     ORIGIN_SECRET_HEADER: 'x-spherecast-origin-secret',
     ORIGIN_SECRET: 'secret-of-OriginSecret-AbCdEf',
+    PLAYBACK_HMAC_SECRET: '',
+    PLAYBACK_HMAC_SECRET_PREVIOUS: '',
     PUBLIC_DIR: '/opt/spherecast/public',
     SPOT_MONITOR: 'on',
   });
