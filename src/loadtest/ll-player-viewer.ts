@@ -71,6 +71,19 @@ export function llPlayerViewer(o: LlPlayerViewerOptions): Viewer {
 
     const buffer = new PlaybackBuffer();
     let want = startPosition(p);
+    // Playback starts once the parts up to the live edge it joined at are in (a player does not
+    // play its first part alone); from then on a part that comes late is a stall.
+    const startedAt = { msn: p.parts[p.parts.length - 1]?.msn ?? want.msn, index: p.parts[p.parts.length - 1]?.index ?? want.index };
+    let startSeconds = 0;
+    const played = (part: Position, seconds: number) => {
+      if (!buffer.started && before(part, startedAt)) {
+        startSeconds += seconds;
+        return;
+      }
+      const stall = buffer.append(startSeconds + seconds, clock.now());
+      startSeconds = 0;
+      if (stall) results.stall(id, stall);
+    };
     let ended = false;
     while (!stop.stopping && !ended) {
       // Whole segments for what is no longer listed as parts (a player that fell behind).
@@ -79,10 +92,8 @@ export function llPlayerViewer(o: LlPlayerViewerOptions): Viewer {
         if (stop.stopping || !(want.index === 0 && s.msn === want.msn && (!firstPart || s.msn < firstPart.msn))) continue;
         const got = await fetcher.segment(id, resolve(s.uri), signal);
         if (!got.ok && got.status !== 404 && got.status !== 410) break;
-        if (got.ok) {
-          const stall = buffer.append(s.duration, clock.now());
-          if (stall) results.stall(id, stall);
-        } else results.skipped(1);
+        if (got.ok) played({ msn: s.msn, index: 0 }, s.duration);
+        else results.skipped(1);
         want = { msn: s.msn + 1, index: 0 };
       }
       if (firstPart && before(want, firstPart)) {
@@ -100,8 +111,7 @@ export function llPlayerViewer(o: LlPlayerViewerOptions): Viewer {
         }
         const got = await fetcher.segment(id, resolve(part.uri), signal);
         if (got.ok) {
-          const stall = buffer.append(part.duration, clock.now());
-          if (stall) results.stall(id, stall);
+          played(part, part.duration);
         } else if (got.status === 404 || got.status === 410) {
           results.skipped(1);
         } else {
