@@ -1,7 +1,6 @@
 import { PlaybackBuffer } from './playback-buffer';
 import { nextDirectives, parseLlPlaylist, type LlPlaylist } from './ll-playlist';
-import { parseMaster } from './plan-viewer';
-import { pickVariant } from './player-viewer';
+import { chooseVariant } from './player-viewer';
 import type { Viewer } from './viewer-context';
 
 /**
@@ -46,15 +45,10 @@ export function startPosition(p: LlPlaylist): Position {
 }
 
 export function llPlayerViewer(o: LlPlayerViewerOptions): Viewer {
-  return async ({ id, fetcher, results, clock, stop }) => {
+  return async (ctx) => {
+    const { id, fetcher, results, clock, stop } = ctx;
     const signal = stop.abortSignal;
-    let variantUrl: string | undefined;
-    while (!stop.stopping && !variantUrl) {
-      const master = await fetcher.playlist(id, 'master', o.masterUrl, parseMaster, signal);
-      const v = master.ok ? pickVariant(master.value.variants) : undefined;
-      if (v) variantUrl = new URL(v.uri, o.masterUrl).href;
-      else await stop.sleep(o.retryMs);
-    }
+    const variantUrl = await chooseVariant(ctx, o.masterUrl, o.retryMs);
     if (!variantUrl) return;
     const dir = variantUrl.slice(0, variantUrl.lastIndexOf('/') + 1);
     const resolve = (uri: string) => (/^[A-Za-z0-9_.-]+$/.test(uri) ? dir + uri : new URL(uri, variantUrl).href);
