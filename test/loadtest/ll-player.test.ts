@@ -40,12 +40,22 @@ t.test('LL viewers through the edge: blocking reloads at part rate, every part o
     const events = trace.filter((e) => e.viewer === v);
     const blocking = events.filter((e) => e.url.includes('_HLS_msn='));
     const parts = events.filter((e) => /\/\d+\.\d+\.m4s$/.test(e.url)).map((e) => /\/(\d+)\.(\d+)\.m4s$/.exec(e.url)!.slice(1).map(Number) as [number, number]);
-    t.ok(blocking.length >= 8, `viewer ${v}: ${blocking.length} blocking reloads in ~5 s (parts of 0.2 s)`);
+    const asked = blocking.map((e) => [Number(/_HLS_msn=(\d+)/.exec(e.url)![1]), Number(/_HLS_part=(\d+)/.exec(e.url)![1])] as const);
+    const rising = asked.every(([m, p], i) => i === 0 || m > asked[i - 1]![0] || (m === asked[i - 1]![0] && p > asked[i - 1]![1]));
+    t.ok(asked.length >= 2 && rising, `viewer ${v}: ${asked.length} blocking reloads, each for a later part`);
     t.ok(blocking.every((e) => e.url.includes('&_HLS_skip=YES')), 'delta updates asked, as the server can skip');
+    // The part each reload asked for is downloaded before the next reload (the last may be cut by the run's end).
+    const partAt = (e: { url: string }) => /\/(\d+)\.(\d+)\.m4s$/.exec(e.url)?.slice(1).join('.');
+    const missing = asked.slice(0, -1).filter(([m, p], i) => {
+      const from = events.indexOf(blocking[i]!);
+      const to = events.indexOf(blocking[i + 1]!);
+      return !events.slice(from, to).some((e) => partAt(e) === `${m}.${p}`);
+    });
+    t.same(missing, [], `viewer ${v}: every part asked for was downloaded next`);
     const keys = parts.map(([m, p]) => `${m}.${p}`);
     t.equal(new Set(keys).size, keys.length, `viewer ${v}: no part twice`);
     const inOrder = parts.every(([m, p], i) => i === 0 || m > parts[i - 1]![0] || (m === parts[i - 1]![0] && p === parts[i - 1]![1] + 1));
-    t.ok(inOrder && parts.length >= 8, `viewer ${v}: ${parts.length} parts, in order`);
+    t.ok(inOrder, `viewer ${v}: ${parts.length} parts, in order`);
     for (const k of keys) partsSeen.add(k);
   }
   const originParts = (after.segment ?? 0) - (before.segment ?? 0);
