@@ -6,18 +6,25 @@
 // CPU), then, for each target, runs `node dist/loadtest.js --mode player` at rising viewer counts, each held
 // for --hold seconds after its ramp-up, until a step shows stalls or errors. For each step it reads the
 // origin's spherecast_origin_http_requests_total before and after.
-// Flags: --counts 250,500,1000,2000,4000,8000  --hold 60  --rampup 10  --targets edge,origin
-//        --fragment 2 (HLS_FRAGMENT)  --size 1280x720  --keep DIR (keep every step's report there)
+// --mode ll: Low-Latency HLS players (`--mode ll` of the load test: a blocking reload per part, every part
+// downloaded) through the edge and through nginx proxy_cache configured as the reference edge
+// (../shared/reference/nginx-edge.conf, cache lock on) in front of the same origin; besides stalls it
+// reports origin requests per part (playlists and media apart), counting the parts the origin made during
+// the step from its own playlist, polled every 0.5 s (those polls are not counted).
+// Flags: --mode player|ll  --counts 250,500,1000,2000,4000,8000  --hold 60  --rampup 10
+//        --targets edge,origin (ll: edge,nginx)  --fragment 2 (ll: 1; HLS_FRAGMENT)  --size 1280x720
+//        --workers 1 (the edge's WORKERS)  --keep DIR (keep every step's report there)
 // Not a test: the figures depend on the machine (the load generator shares it with origin and edge).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from './free-port.mjs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readFile } from 'node:fs/promises';
 
 function flags(argv) {
-  const out = { counts: '250,500,1000,2000,4000,8000', hold: '60', rampup: '10', targets: 'edge,origin', fragment: '2', size: '1280x720', keep: '' };
+  const out = { mode: 'player', counts: '250,500,1000,2000,4000,8000', hold: '60', rampup: '10', targets: '', fragment: '', size: '1280x720', workers: '1', keep: '' };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
     if (!m || !(m[1] in out)) {
@@ -26,13 +33,16 @@ function flags(argv) {
     }
     out[m[1]] = m[2] ?? argv[++i];
   }
+  const ll = out.mode === 'll';
   return {
+    mode: ll ? 'll' : 'player',
     counts: out.counts.split(',').map(Number).filter((n) => n > 0),
     hold: Number(out.hold),
     rampup: Number(out.rampup),
-    targets: out.targets.split(',').filter((x) => x === 'edge' || x === 'origin'),
-    fragment: out.fragment,
+    targets: (out.targets || (ll ? 'edge,nginx' : 'edge,origin')).split(',').filter((x) => x === 'edge' || x === 'origin' || x === 'nginx'),
+    fragment: out.fragment || (ll ? '1' : '2'),
     size: out.size,
+    workers: out.workers,
     keep: out.keep,
   };
 }
@@ -82,17 +92,47 @@ async function waitFor(what, fn, timeoutMs = 60_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The origin's requests for playlists and for media (segments, parts, init), from its /metrics. */
 async function originRequests(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
-  let n = 0;
-  for (const m of text.matchAll(/^spherecast_origin_http_requests_total\{([^}]*)\} (\d+)/gm)) if (!/kind="other"/.test(m[1])) n += Number(m[2]);
+  const n = { playlist: 0, segment: 0 };
+  for (const m of text.matchAll(/^spherecast_origin_http_requests_total\{([^}]*)\} (\d+)/gm)) {
+    const kind = /kind="([^"]+)"/.exec(m[1])?.[1];
+    if (kind in n) n[kind] += Number(m[2]);
+  }
   return n;
+}
+
+/** Parts the origin lists while a step runs, from its own playlist polled every 0.5 s; stop() gives the count and the polls made. */
+function watchParts(url) {
+  const parts = new Set();
+  let polls = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        polls++;
+        const text = await (await fetch(url)).text();
+        for (const m of text.matchAll(/#EXT-X-PART:[^\n]*URI="([^"]+)"/g)) parts.add(m[1]);
+      } catch {}
+      await sleep(500);
+    }
+  })();
+  const first = new Promise((r) => setTimeout(r, 600));
+  return {
+    ready: first,
+    async stop() {
+      running = false;
+      await loop;
+      return { parts: parts.size, polls };
+    },
+  };
 }
 
 function runStep(target, url, count, outDir) {
   return new Promise((res) => {
     const args = [
-      resolve('dist/loadtest.js'), '--host', url, '--mode', 'player', '--threads', String(count),
+      resolve('dist/loadtest.js'), '--host', url, '--mode', opts.mode, '--threads', String(count),
       '--rampup', String(opts.rampup), '--duration', String(opts.rampup + opts.hold), '--out', outDir,
       '--label', `${target} ${count}`, '--progress-interval', String(Math.max(5, Math.round((opts.rampup + opts.hold) / 6))),
     ];
@@ -113,10 +153,34 @@ start('origin', [process.execPath, resolve('dist/origin.js')], {
   HLS_FRAGMENT: opts.fragment, RECORD: 'off', PUBLIC_DIR: '', SPOT_MONITOR: 'off', LOG_LEVEL: 'warn',
 });
 start('edge', [process.execPath, resolve('dist/edge.js')], {
-  HOST: '127.0.0.1', HTTP_PORT: String(httpEdge), ORIGINS: originUrl, PUBLIC_DIR: 'none', SPOT_MONITOR: 'off', DRAIN_DELAY: '0', LOG_LEVEL: 'warn',
+  HOST: '127.0.0.1', HTTP_PORT: String(httpEdge), ORIGINS: originUrl, PUBLIC_DIR: 'none', SPOT_MONITOR: 'off', DRAIN_DELAY: '0', LOG_LEVEL: 'warn', WORKERS: opts.workers,
 });
 await waitFor('origin /healthz', async () => (await fetch(`${originUrl}/healthz`)).ok);
 await waitFor('edge /healthz', async () => (await fetch(`${edgeUrl}/healthz`)).ok);
+
+// nginx proxy_cache as the reference edge, in front of the same origin (reference config, cache lock on).
+let nginxUrl;
+if (opts.targets.includes('nginx')) {
+  if (spawnSync('nginx', ['-v']).status !== 0) {
+    console.error('nginx is not installed: no reference edge');
+    opts.targets = opts.targets.filter((x) => x !== 'nginx');
+  } else {
+    const nginxPort = await freePort();
+    const prefix = join(work, 'nginx-edge');
+    for (const d of ['', 'logs', 'cache', 'cache/tmp']) mkdirSync(join(prefix, d), { recursive: true });
+    // nginx workers run as an unprivileged user when started as root.
+    chmodSync(work, 0o777);
+    for (const d of ['', 'logs', 'cache', 'cache/tmp']) chmodSync(join(prefix, d), 0o777);
+    const conf = readFileSync(resolve('../shared/reference/nginx-edge.conf'), 'utf8')
+      .replace('proxy_cache_lock LOCK;', 'proxy_cache_lock on;')
+      .replace('server 127.0.0.1:18080;', `server 127.0.0.1:${httpOrigin};`)
+      .replace('listen 127.0.0.1:18081;', `listen 127.0.0.1:${nginxPort};`);
+    writeFileSync(join(prefix, 'edge.conf'), conf);
+    start('nginx', ['nginx', '-p', prefix, '-c', 'edge.conf'], {});
+    nginxUrl = `http://127.0.0.1:${nginxPort}`;
+    await waitFor('nginx edge', async () => (await fetch(`${nginxUrl}/hls/none.m3u8`)).status < 500);
+  }
+}
 
 // The workshop's test pattern, encoded once (20 s, GOP = fragment) and looped without re-encoding.
 const clip = join(work, 'clip.flv');
@@ -133,17 +197,25 @@ await waitFor('the live stream (3 segments)', async () => {
   return r.ok && ((await r.text()).match(/#EXTINF/g) ?? []).length >= 3;
 });
 
-console.log(`loadtest capacity: ${cpus().length} cores, player mode, one live stream ${opts.size} (${opts.fragment} s segments), ramp-up ${opts.rampup} s + hold ${opts.hold} s per step`);
+const ll = opts.mode === 'll';
+const load = (await readFile('/proc/loadavg', 'utf8').catch(() => '?')).split(' ').slice(0, 3).join(' ');
+console.log(
+  `loadtest capacity: ${cpus().length} cores (load average ${load} at the start), ${ll ? 'LL-HLS player' : 'player'} mode, one live stream ${opts.size} ` +
+    `(${opts.fragment} s segments${ll ? ', 0.2 s parts' : ''}), edge WORKERS=${opts.workers}, ramp-up ${opts.rampup} s + hold ${opts.hold} s per step`,
+);
 const summary = [];
 for (const target of opts.targets) {
-  const url = target === 'edge' ? edgeUrl : originUrl;
+  const url = { edge: edgeUrl, origin: originUrl, nginx: nginxUrl }[target];
   let best;
   console.log(`\n${target} (${url})`);
   for (const count of opts.counts) {
     const outDir = join(work, 'reports', `${target}-${count}`);
+    const watch = ll ? watchParts(`${originUrl}/hls/test_1280/index.m3u8`) : undefined;
+    await watch?.ready;
     const before = await originRequests(originUrl);
     const code = await runStep(target, url, count, outDir);
     const after = await originRequests(originUrl);
+    const made = await watch?.stop();
     let r;
     try {
       r = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
@@ -154,10 +226,14 @@ for (const target of opts.targets) {
     const stalls = r.player?.stalls ?? 0;
     const errors = r.totals.all.errors;
     const ok = stalls === 0 && errors === 0;
-    const step = { count, ok, stalls, errors, originRequests: after - before, requests: r.totals.all.requests, p99: r.totals.all.p99, segP99: r.totals.segment.p99, mbit: r.throughput.bitsPerSecond / 1e6 };
+    const playlists = after.playlist - before.playlist - (made?.polls ?? 0);
+    const media = after.segment - before.segment;
+    const step = { count, ok, stalls, errors, originRequests: playlists + media, requests: r.totals.all.requests, p99: r.totals.all.p99, segP99: r.totals.segment.p99, mbit: r.throughput.bitsPerSecond / 1e6 };
+    if (made) Object.assign(step, { parts: made.parts, playlistsPerPart: playlists / made.parts, mediaPerPart: media / made.parts });
     console.log(
-      `  ${String(count).padStart(6)} viewers: ${ok ? 'held' : 'FAILED'}  stalls ${stalls}  errors ${errors} ${JSON.stringify(r.totals.all.errorKinds)}  ` +
-        `requests ${step.requests}  p99 ${step.p99} ms (segments ${step.segP99} ms)  ${step.mbit.toFixed(0)} Mbit/s  origin requests ${step.originRequests}`,
+      `  ${String(count).padStart(6)} viewers: ${ok ? 'held' : 'FAILED'}  stalls ${stalls} (${r.player?.viewersStalled ?? 0} viewers)  errors ${errors} ${JSON.stringify(r.totals.all.errorKinds)}  ` +
+        `requests ${step.requests}  p99 ${step.p99} ms (${ll ? 'parts' : 'segments'} ${step.segP99} ms)  ${step.mbit.toFixed(0)} Mbit/s  origin requests ${step.originRequests}` +
+        (made ? ` for ${made.parts} parts: ${step.playlistsPerPart.toFixed(2)} playlist + ${step.mediaPerPart.toFixed(2)} media requests per part` : ''),
     );
     if (opts.keep) cpSync(outDir, join(resolve(opts.keep), `${target}-${count}`), { recursive: true });
     if (!ok) break;
@@ -166,9 +242,10 @@ for (const target of opts.targets) {
   summary.push({ target, best });
 }
 
-console.log('\nlargest viewer count held (player mode, no stalls, no errors):');
+console.log(`\nlargest viewer count held (${ll ? 'LL-HLS player' : 'player'} mode, no stalls, no errors):`);
 for (const { target, best } of summary) {
-  console.log(best ? `  ${target.padEnd(6)} ${best.count} viewers for ${opts.hold} s; origin requests in that step: ${best.originRequests}` : `  ${target.padEnd(6)} none of the counts tried`);
+  const perPart = best?.parts ? `; per part and rendition: ${best.playlistsPerPart.toFixed(2)} playlist and ${best.mediaPerPart.toFixed(2)} media requests to the origin` : '';
+  console.log(best ? `  ${target.padEnd(6)} ${best.count} viewers for ${opts.hold} s; origin requests in that step: ${best.originRequests}${perPart}` : `  ${target.padEnd(6)} none of the counts tried`);
 }
 if (opts.keep) console.log(`reports: ${resolve(opts.keep)}`);
 cleanup();

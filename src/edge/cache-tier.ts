@@ -3,7 +3,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { createMetricsRegistry } from '../shared/metrics';
 import { CacheStore } from './cache-store';
-import { cachePolicyOf, originPoolOf, type EdgeConfig } from './config';
+import { cachePolicyOf, heldRequestsOf, originPoolOf, type EdgeConfig } from './config';
 import { EdgeMetrics } from './edge-metrics';
 import type { ObjectSource } from './object-source';
 import type { OriginPool } from './origin-pool';
@@ -46,7 +46,7 @@ export class CacheTier {
       this.origins = null;
     } else {
       this.origins = originPoolOf(config, clock, log, (origin, outcome) => this.metrics.upstreamAttempt(origin, outcome));
-      source = new OriginSource({ origins: this.origins, policy: cachePolicyOf(config), clock, log, handledBy: config.edgeId });
+      source = new OriginSource({ origins: this.origins, policy: cachePolicyOf(config), clock, log, handledBy: config.edgeId, held: heldRequestsOf(config) });
     }
     this.proxy = new ProxyCache({ store: this.store, source, metrics: this.metrics, clock, log });
   }

@@ -48,7 +48,8 @@ export function makeCachedObject(input: ObjectInput): CachedObject {
     const v = one(input.headers[name]);
     if (v !== undefined) baseHeaders.push(name, v);
   }
-  baseHeaders.push('access-control-allow-origin', '*', 'x-media-handled-by', input.handledBy);
+  // hls.js reads Age to find the live edge behind a cache, and a cross-origin page sees it only when exposed.
+  baseHeaders.push('access-control-allow-origin', '*', 'access-control-expose-headers', 'Age', 'x-media-handled-by', input.handledBy);
   if (input.status === 200) baseHeaders.push('accept-ranges', 'bytes');
   const ageRaw = one(input.headers.age);
   const upstreamAge = ageRaw !== undefined && /^\d+$/.test(ageRaw) ? Number(ageRaw) : 0;

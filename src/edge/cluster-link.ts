@@ -1,7 +1,9 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import { kindOf } from './cache-policy';
 import { makeErrorObject } from './cached-object';
+import type { HeldRequests } from './held-requests';
 import type { Fetched, ObjectSource } from './object-source';
 import type { ServerStatus } from './server-status';
 
@@ -45,6 +47,8 @@ export interface ClusterLinkOptions {
   handledBy: string;
   /** Longest wait for the primary's answer to a fetch; then the request fails with 504. */
   fetchTimeoutMs: number;
+  /** Requests the origin may hold (LL-HLS) are waited for that much longer; learns from the playlists fetched. */
+  held: HeldRequests;
   /** This worker's own figures, for the primary to add up. */
   figures(): Promise<WorkerFigures>;
   /** The primary asked the edge to shut down. */
@@ -83,8 +87,13 @@ export class ClusterLink implements ObjectSource {
   }
 
   async fetch(key: string): Promise<Fetched> {
-    const answer = await this.ask({ sc: 'fetch', id: this.nextId++, key }, this.opts.fetchTimeoutMs);
-    if (answer?.sc === 'fetched') return answer.fetched;
+    const { held } = this.opts;
+    const answer = await this.ask({ sc: 'fetch', id: this.nextId++, key }, this.opts.fetchTimeoutMs + (held.timeoutMs(key) ?? 0));
+    if (answer?.sc === 'fetched') {
+      const obj = answer.fetched.object;
+      if (obj.status === 200 && kindOf(key) === 'playlist') held.learn(key, obj.body);
+      return answer.fetched;
+    }
     this.log.error({ key }, 'the primary did not answer a fetch in time');
     return { kind: 'failed', object: makeErrorObject(504, 'shared cache tier timed out', this.opts.handledBy, this.opts.clock.now()) };
   }

@@ -5,6 +5,7 @@ import type { Logger } from '../shared/logger';
 import type { CachePolicy } from './cache-policy';
 import { OriginPool, type UpstreamOutcome } from './origin-pool';
 import { playbackSettings } from '../shared/playback/playback-settings';
+import { HeldRequests } from './held-requests';
 import { integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
 
 /** An origin base URL: http(s), no query or fragment; a path prefix is allowed. */
@@ -41,6 +42,7 @@ export const edgeSchema = {
   staleWhileRevalidate: setting('STALE_WHILE_REVALIDATE', 0, seconds(), 'serve an expired segment as UPDATING for this long while it is refreshed in the background (playlists: at most 1 s)'),
   upstreamConnectTimeout: setting('UPSTREAM_CONNECT_TIMEOUT', 2, seconds({ min: 0.001 }), 'connect timeout per origin (then the next origin is tried)'),
   upstreamTimeout: setting('UPSTREAM_TIMEOUT', 10, seconds({ min: 0.001 }), 'response header and body-idle timeout per origin'),
+  upstreamHoldMax: setting('UPSTREAM_HOLD_MAX', 30, seconds({ min: 0.001 }), 'longest an origin may hold an LL-HLS blocking playlist reload or hinted part: such a request waits three target durations of its playlist (this while the playlist is not known yet), at most this, plus UPSTREAM_TIMEOUT'),
   upstreamConnections: setting('UPSTREAM_CONNECTIONS', 32, integer({ min: 1, max: 1024 }), 'keep-alive connections per origin'),
   failTimeout: setting('FAIL_TIMEOUT', 10, seconds(), 'how long an origin that answered 502/503/504 is passed over while another origin is usable (an origin that does not answer at all is down until a health probe succeeds)'),
   healthPath: setting('HEALTH_PATH', '/healthz', pattern(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/, 'an absolute path (appended to each origin URL)'), 'path probed on each origin to tell whether it answers; any answer below 500 counts, a timeout, a refused connection or a 5xx marks it down'),
@@ -105,4 +107,9 @@ export function originPoolOf(config: EdgeConfig, clock: Clock, log: Logger, onAt
     log,
     onAttempt,
   });
+}
+
+/** Which upstream requests an LL-HLS origin may hold, and the timeouts they get. */
+export function heldRequestsOf(config: EdgeConfig): HeldRequests {
+  return new HeldRequests({ baseTimeoutMs: config.upstreamTimeout * 1000, maxHoldMs: config.upstreamHoldMax * 1000 });
 }

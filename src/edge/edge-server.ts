@@ -11,7 +11,7 @@ import { hostHeaderProblem } from '../shared/http/host-header';
 import { secretEquals } from '../shared/secret-equal';
 import type { EdgeConfig } from './config';
 import type { ClusterLink } from './cluster-link';
-import { checkRequestTarget } from './request-target';
+import { cacheKeyOf, checkRequestTarget } from './request-target';
 import { writeObject } from './object-response';
 import { FastPath } from './fast-path';
 import type { ServerStatus } from './server-status';
@@ -74,8 +74,9 @@ export class EdgeServer {
             return gated.ok ? gated.target : undefined;
           }
         : (target) => target,
-      fresh: (target) => proxy.fresh(target),
-      serve: (target) => proxy.serve(target),
+      // A hit needs no validation of its own: only keys of validated targets are ever stored.
+      fresh: (target) => proxy.fresh(cacheKeyOf(target)),
+      serve: (target) => proxy.serve(cacheKeyOf(target)),
       proxied: (target) => this.proxiedByFastPath(target),
       onServed: (status, bytes) => metrics.served(status, bytes),
       onError: (err, target) => this.log.error({ err, url: target }, 'proxy request failed'),
@@ -159,7 +160,7 @@ export class EdgeServer {
     }
     url = gated.target;
     req.url = url;
-    const hit = this.tier.proxy.fresh(url);
+    const hit = this.tier.proxy.fresh(cacheKeyOf(url));
     if (hit !== undefined) {
       const bytes = writeObject(req, res, hit, 'HIT', this.clock.now(), this.draining);
       this.tier.metrics.served('HIT', bytes);
@@ -239,7 +240,7 @@ export class EdgeServer {
         reply.hijack();
         const raw = request.raw;
         try {
-          const served = await this.tier.proxy.serve(raw.url ?? '/');
+          const served = await this.tier.proxy.serve(cacheKeyOf(raw.url ?? '/'));
           const bytes = writeObject(raw, reply.raw, served.object, served.cacheStatus, this.clock.now(), this.draining);
           this.tier.metrics.served(served.cacheStatus, bytes);
         } catch (err) {

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { runProgram } from '../shared/program';
 import { systemClock } from '../shared/clock';
-import { edgeSchema, type EdgeConfig } from './config';
+import { edgeSchema, heldRequestsOf, type EdgeConfig } from './config';
 import type { Logger } from '../shared/logger';
 import { EdgeServer } from './edge-server';
 import { EdgePrimary } from './edge-primary';
@@ -42,6 +42,7 @@ else void runProgram({
         clock: systemClock,
         handledBy: config.edgeId,
         fetchTimeoutMs: (config.upstreamConnectTimeout + config.upstreamTimeout) * 1000 * config.origins.length + 2000,
+        held: heldRequestsOf(config),
         figures: async () => ({ status: edge.status(), metrics: await edge.tier.registry.getMetricsAsJSON() }),
         onShutdown: shutdown,
       });

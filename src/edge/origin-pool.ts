@@ -180,20 +180,23 @@ export class OriginPool {
   /**
    * GET `pathAndQuery` (already validated: starts with one '/', no dot segments) from the first
    * origin that answers; `conditional` adds validators (If-None-Match, If-Modified-Since).
+   * `held`: a request the origin may hold (an LL-HLS blocking reload or hinted part), waited for
+   * `timeoutMs` instead of the usual timeout; its 503 is the origin's answer (the part did not
+   * appear in time), passed on as it is rather than failed over.
    */
-  async fetch(pathAndQuery: string, conditional: Record<string, string> = {}): Promise<FetchResult> {
+  async fetch(pathAndQuery: string, conditional: Record<string, string> = {}, held?: { timeoutMs: number }): Promise<FetchResult> {
     let lastBad: UpstreamResponse | undefined;
     let last: Attempt | undefined;
     for (const origin of this.candidates()) {
       // Found down while an earlier origin was being tried.
       if (!origin.health.up) continue;
-      let attempt = await this.attempt(origin, pathAndQuery, conditional);
+      let attempt = await this.attempt(origin, pathAndQuery, conditional, held?.timeoutMs);
       if (attempt.kind === 'error' && attempt.code && STALE_SOCKET_CODES.has(attempt.code)) {
-        attempt = await this.attempt(origin, pathAndQuery, conditional);
+        attempt = await this.attempt(origin, pathAndQuery, conditional, held?.timeoutMs);
       }
       last = attempt;
       if (attempt.kind === 'response') {
-        if (!FAILOVER_STATUS.has(attempt.response.status)) {
+        if (!FAILOVER_STATUS.has(attempt.response.status) || (held && attempt.response.status === 503)) {
           origin.passedOverUntil = 0;
           this.opts.onAttempt?.(origin.url, 'ok');
           return { ok: true, response: attempt.response };
@@ -221,7 +224,7 @@ export class OriginPool {
     return { ok: false, status: 502, code: 'SC_ERR_UPSTREAM', message: last.kind === 'error' ? last.message : 'no origin answered' };
   }
 
-  private async attempt(origin: Origin, pathAndQuery: string, conditional: Record<string, string>): Promise<Attempt> {
+  private async attempt(origin: Origin, pathAndQuery: string, conditional: Record<string, string>, timeoutMs?: number): Promise<Attempt> {
     origin.requests++;
     const giveUp = new AbortController();
     origin.waiting.add(giveUp);
@@ -233,6 +236,7 @@ export class OriginPool {
           method: 'GET',
           headers: { ...this.opts.headers, ...conditional },
           signal: giveUp.signal,
+          ...(timeoutMs !== undefined ? { headersTimeout: timeoutMs, bodyTimeout: timeoutMs } : {}),
         });
       } finally {
         // Once the head is in, the body's own idle timeout applies: a body still arriving is

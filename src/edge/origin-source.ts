@@ -5,6 +5,8 @@ import { decideStorage, kindOf, type CachePolicy } from './cache-policy';
 import { makeCachedObject, makeErrorObject, type CachedObject } from './cached-object';
 import type { Fetched, ObjectSource } from './object-source';
 import type { OriginPool } from './origin-pool';
+import type { HeldRequests } from './held-requests';
+import { isBlockingReload } from './request-target';
 
 export interface OriginSourceOptions {
   origins: OriginPool;
@@ -12,6 +14,8 @@ export interface OriginSourceOptions {
   clock: Clock;
   log: Logger;
   handledBy: string;
+  /** Learns LL-HLS playlists; says which requests the origin may hold, and how long. */
+  held: HeldRequests;
 }
 
 /** What a client is told when no origin answers; the origins' own errors stay in the log. */
@@ -43,9 +47,10 @@ export class OriginSource implements ObjectSource {
     const conditional: Record<string, string> = {};
     if (previous?.etag) conditional['if-none-match'] = previous.etag;
     if (previous?.lastModified) conditional['if-modified-since'] = previous.lastModified;
+    const heldMs = this.opts.held.timeoutMs(key);
     let result;
     try {
-      result = await origins.fetch(key, conditional);
+      result = await origins.fetch(key, conditional, heldMs !== undefined ? { timeoutMs: heldMs } : undefined);
     } catch (err) {
       this.log.error({ err, key }, 'upstream fetch threw');
       result = { ok: false as const, status: 502 as const, code: 'SC_ERR_UPSTREAM' as const, message: 'upstream failed' };
@@ -63,7 +68,12 @@ export class OriginSource implements ObjectSource {
     }
     const cacheControl = Array.isArray(res.headers['cache-control']) ? res.headers['cache-control'].join(', ') : res.headers['cache-control'];
     const ageRaw = Number(res.headers.age);
-    const decision = decideStorage(kindOf(key), res.status, cacheControl, Number.isFinite(ageRaw) ? ageRaw : 0, policy);
+    const kind = kindOf(key);
+    if (kind === 'playlist' && res.status === 200) this.opts.held.learn(key, res.body);
+    // The same blocking request always gets the same playlist: kept as long as the origin says
+    // (six target durations, its server profile), not cut to the cap of live playlists.
+    const keptBy = isBlockingReload(key) ? { ...policy, playlistTtlMaxMs: Math.max(policy.playlistTtlMaxMs, policy.segmentTtlMaxMs) } : policy;
+    const decision = decideStorage(kind, res.status, cacheControl, Number.isFinite(ageRaw) ? ageRaw : 0, keptBy);
     const object = makeCachedObject({
       status: res.status,
       headers: res.headers,

@@ -2,8 +2,8 @@
  * Validation of the request target before anything else looks at it. Only origin-form targets
  * ("/path?query") pass: absolute-form ("http://host/..."), authority-form and asterisk-form are
  * refused, as are dot segments, encoded dots, slashes, backslashes and NULs, so that neither this
- * edge nor an origin that decodes paths can be walked out of its tree. The accepted raw target is
- * used unchanged as the cache key and the upstream path.
+ * edge nor an origin that decodes paths can be walked out of its tree. An accepted target becomes
+ * the cache key and the upstream path through `cacheKeyOf`.
  */
 export type TargetCheck = { ok: true; path: string } | { ok: false; reason: string };
 
@@ -29,4 +29,39 @@ export function checkRequestTarget(url: string | undefined): TargetCheck {
     if (segment === '..' || segment === '.') return { ok: false, reason: 'dot segment in path' };
   }
   return { ok: true, path };
+}
+
+/**
+ * The query parameters that change an answer, in their canonical order: the LL-HLS delivery
+ * directives (RFC 8216bis 6.2.5). Every other parameter is dropped from the key and from the
+ * upstream request, or a random `?x=` per request would reach the origin every time.
+ */
+export const KEPT_QUERY_PARAMS: readonly string[] = ['_HLS_msn', '_HLS_part', '_HLS_skip'];
+
+/**
+ * The cache key of a validated target, which is also the path and query asked upstream: the path,
+ * then the kept parameters in KEPT_QUERY_PARAMS order, the first of each name, as sent (not
+ * decoded: the origin judges the values).
+ */
+export function cacheKeyOf(target: string): string {
+  const q = target.indexOf('?');
+  if (q < 0) return target;
+  const found: Array<string | undefined> = new Array(KEPT_QUERY_PARAMS.length);
+  let any = false;
+  for (const pair of target.slice(q + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    const i = KEPT_QUERY_PARAMS.indexOf(eq >= 0 ? pair.slice(0, eq) : pair);
+    if (i >= 0 && found[i] === undefined) {
+      found[i] = pair;
+      any = true;
+    }
+  }
+  const path = target.slice(0, q);
+  return any ? `${path}?${found.filter((p) => p !== undefined).join('&')}` : path;
+}
+
+/** A blocking playlist reload (RFC 8216bis 6.2.5.2): the origin may hold it up to three target durations. */
+export function isBlockingReload(key: string): boolean {
+  const q = key.indexOf('?');
+  return q >= 0 && /(?:^|&)_HLS_msn(?:=|&|$)/.test(key.slice(q + 1));
 }

@@ -29,7 +29,7 @@ export const loadtestSchema = {
   host: setting('LOADTEST_HOST', 'http://127.0.0.1', targetBase, 'target: origin, edge load balancer or CDN (host, host:port or http(s) URL)'),
   stream: setting('LOADTEST_STREAM', 'test', pattern(/^[A-Za-z0-9_-]{1,128}$/, 'a stream name'), 'live stream name; viewers start at /hls/<stream>.m3u8'),
   masterPath: setting('LOADTEST_MASTER_PATH', '', pattern(/^(\/[^\s?#]*)?$/, 'a path starting with /'), 'master playlist path instead of /hls/<stream>.m3u8 (e.g. a VOD MANIFEST.M3U8)'),
-  mode: setting('LOADTEST_MODE', 'plan' as 'plan' | 'player', oneOf(['plan', 'player'] as const), 'plan = the reference JMeter plan (master, every variant, every segment, think time); player = live players that keep up with the live edge'),
+  mode: setting('LOADTEST_MODE', 'plan' as 'plan' | 'player' | 'll', oneOf(['plan', 'player', 'll'] as const), 'plan = the reference JMeter plan (master, every variant, every segment, think time); player = live players that keep up with the live edge; ll = Low-Latency HLS players as hls.js plays: a blocking reload per part and every part downloaded'),
   threads: setting('LOADTEST_THREADS', 5, integer({ min: 1, max: 100_000 }), 'virtual viewers'),
   rampup: setting('LOADTEST_RAMPUP', 30, seconds(), 'viewers start evenly over this time'),
   duration: setting('LOADTEST_DURATION', 180, seconds({ min: 0.1 }), 'length of the run, ramp-up included'),

@@ -6,6 +6,7 @@ import { LoadRunner } from './load-runner';
 import type { FetchedEvent } from './media-fetcher';
 import { planViewer } from './plan-viewer';
 import { playerViewer } from './player-viewer';
+import { llPlayerViewer } from './ll-player-viewer';
 import { Progress } from './progress';
 import { writeRunReport } from './report-files';
 import { buildRunReport, type RunReport } from './run-report';
@@ -35,6 +36,7 @@ export function defaultOutDir(now: number): string {
 
 export function viewerFor(c: LoadtestConfig): Viewer {
   const url = masterUrl(c);
+  if (c.mode === 'll') return llPlayerViewer({ masterUrl: url, retryMs: 2000 });
   return c.mode === 'player'
     ? playerViewer({ masterUrl: url, liveStartSegments: c.liveStartSegments, maxBufferAheadS: c.maxBuffer, retryMs: 2000 })
     : planViewer({ masterUrl: url, thinkDelayMs: c.thinkDelay * 1000, thinkDeviationMs: c.thinkDeviation * 1000, segmentPauseMs: c.segmentPause * 1000 });
@@ -62,7 +64,7 @@ export function startLoadTest(c: LoadtestConfig, deps: LoadTestDeps): RunningLoa
     durationS: c.duration,
     intervalMs: c.progressInterval * 1000,
     clock: deps.clock,
-    showStalls: c.mode === 'player',
+    showStalls: c.mode !== 'plan',
     write: deps.progress,
   });
   log.info({ target: masterUrl(c), mode: c.mode, threads: c.threads, rampupS: c.rampup, durationS: c.duration }, 'load test starting');

@@ -14,7 +14,7 @@ void runProgram({
   schema: loadtestSchema,
   flags: true,
   usage: [
-    'node dist/loadtest.js --host URL --threads 150 --rampup 15 --duration 180 [--mode plan|player] [--out DIR]',
+    'node dist/loadtest.js --host URL --threads 150 --rampup 15 --duration 180 [--mode plan|player|ll] [--out DIR]',
     COMPARE_USAGE,
     'Every setting below is also a flag (shown first in its line); flags override the environment.',
     'Exit code 0 when the run finished and its report was written, even if requests failed (the report counts them).',

@@ -1,7 +1,7 @@
 import { parseMediaPlaylist, type MediaPlaylist, type Variant } from '../shared/hls-playlist';
 import { PlaybackBuffer } from './playback-buffer';
 import { parseMaster } from './plan-viewer';
-import type { Viewer } from './viewer-context';
+import type { Viewer, ViewerContext } from './viewer-context';
 
 /**
  * A live HLS player as a virtual viewer: it loads the master, picks the highest variant, starts a few
@@ -30,16 +30,22 @@ export function startSequence(p: MediaPlaylist, liveStartSegments: number): numb
   return p.mediaSequence + Math.max(0, p.segments.length - liveStartSegments);
 }
 
+/** The URL of the variant a player plays: the master is loaded (again after `retryMs` on failure) until one is listed; undefined if the run stops first. */
+export async function chooseVariant({ id, fetcher, stop }: Pick<ViewerContext, 'id' | 'fetcher' | 'stop'>, masterUrl: string, retryMs: number): Promise<string | undefined> {
+  while (!stop.stopping) {
+    const master = await fetcher.playlist(id, 'master', masterUrl, parseMaster, stop.abortSignal);
+    const v = master.ok ? pickVariant(master.value.variants) : undefined;
+    if (v) return new URL(v.uri, masterUrl).href;
+    await stop.sleep(retryMs);
+  }
+  return undefined;
+}
+
 export function playerViewer(o: PlayerViewerOptions): Viewer {
-  return async ({ id, fetcher, results, clock, stop }) => {
+  return async (ctx) => {
+    const { id, fetcher, results, clock, stop } = ctx;
     const signal = stop.abortSignal;
-    let variantUrl: string | undefined;
-    while (!stop.stopping && !variantUrl) {
-      const master = await fetcher.playlist(id, 'master', o.masterUrl, parseMaster, signal);
-      const v = master.ok ? pickVariant(master.value.variants) : undefined;
-      if (v) variantUrl = new URL(v.uri, o.masterUrl).href;
-      else await stop.sleep(o.retryMs);
-    }
+    const variantUrl = await chooseVariant(ctx, o.masterUrl, o.retryMs);
     if (!variantUrl) return;
 
     const buffer = new PlaybackBuffer();

@@ -12,7 +12,7 @@ export interface RunMeta {
   label: string;
   target: string;
   masterUrl: string;
-  mode: 'plan' | 'player';
+  mode: 'plan' | 'player' | 'll';
   threads: number;
   rampupS: number;
   durationS: number;
@@ -126,7 +126,7 @@ export function buildRunReport(results: Results, meta: RunMeta): RunReport {
       segment: summarize(results.totals.segment),
     },
     throughput: { requestsPerSecond: r3(all.requests / elapsedS), bitsPerSecond: Math.round((all.bytes * 8) / elapsedS) },
-    ...(meta.mode === 'player'
+    ...(meta.mode !== 'plan'
       ? {
           player: {
             stalls: results.stalls,

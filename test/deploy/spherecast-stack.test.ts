@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { evaluator, FAKE, resolvedProperties, STACK_CHOICES, type Evaluator } from './fixtures/cfn-evaluate';
 import { DEPLOY_DIR, loadTemplate, resourcesOfType } from './fixtures/cfn-template';
 import { albOutcome, cloudFrontOrigin, pathPatternMatches } from './fixtures/request-routing';
+import { KEPT_QUERY_PARAMS } from '../../src/edge/request-target';
+import { edgeSchema } from '../../src/edge/config';
 
 const tpl = loadTemplate(join(DEPLOY_DIR, 'spherecast.yaml'));
 const ssm = evaluator(tpl, STACK_CHOICES);
@@ -205,9 +207,9 @@ t.test('CloudFront: playlists and segments get separate cache policies, the edge
   t.equal(behaviours['*.ts'].TargetOriginId, 'edge');
   const playlist = props('PlaylistCachePolicy').CachePolicyConfig;
   const segment = props('SegmentCachePolicy').CachePolicyConfig;
-  t.ok(Number(playlist.MaxTTL) <= 5, `playlists live at most a few seconds (${playlist.MaxTTL})`);
+  t.ok(Number(playlist.DefaultTTL) <= 5, `playlists without Cache-Control live at most a few seconds (${playlist.DefaultTTL})`);
   t.ok(Number(segment.DefaultTTL) >= 300, `segments are cached long (${segment.DefaultTTL})`);
-  t.ok(Number(segment.DefaultTTL) > Number(playlist.MaxTTL) * 10);
+  t.ok(Number(segment.DefaultTTL) > Number(playlist.DefaultTTL) * 10);
   const edgeOrigin = dc.Origins.find((o: any) => o.Id === 'edge');
   t.equal(edgeOrigin.DomainName, STACK_CHOICES.OriginDomainName, "the name the ALB's certificate covers");
   t.same(edgeOrigin.CustomOriginConfig.OriginProtocolPolicy, 'https-only', 'the secret header never crosses the internet in clear');
@@ -217,6 +219,25 @@ t.test('CloudFront: playlists and segments get separate cache policies, the edge
   ], 'the header value is a Secrets Manager dynamic reference, never plain text');
   t.equal(dc.DefaultCacheBehavior.TargetOriginId, 'edge', 'the player comes from the edges');
   t.equal(dc.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
+});
+
+t.test('CloudFront and LL-HLS: directives in the key, held requests waited for, errors kept briefly', async (t) => {
+  const dc = props('Distribution').DistributionConfig;
+  const playlist = props('PlaylistCachePolicy').CachePolicyConfig;
+  t.same(playlist.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig, { QueryStringBehavior: 'whitelist', QueryStrings: KEPT_QUERY_PARAMS }, "the edge's kept parameters and nothing else");
+  for (const name of ['SegmentCachePolicy', 'PlayerCachePolicy', 'VodCachePolicy']) {
+    t.same(props(name).CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig, { QueryStringBehavior: 'none' }, name);
+  }
+  // The origin's blocking answer lives six target durations; LL streams have target durations of a few seconds.
+  const maxTargetDuration = 10;
+  t.ok(Number(playlist.MaxTTL) >= 6 * maxTargetDuration, `a blocking answer is kept as long as the origin says (MaxTTL ${playlist.MaxTTL})`);
+  const edgeWait = Number(edgeSchema.upstreamHoldMax.default) + Number(edgeSchema.upstreamTimeout.default) + Number(edgeSchema.upstreamConnectTimeout.default);
+  const read = Number(dc.Origins.find((o: any) => o.Id === 'edge').CustomOriginConfig.OriginReadTimeout);
+  t.ok(read > edgeWait && read <= 60, `CloudFront waits ${read} s for the edge, which waits at most ${edgeWait} s for a held request`);
+  const idle = Number(props('ApplicationLoadBalancer').LoadBalancerAttributes.find((a: any) => a.Key === 'idle_timeout.timeout_seconds').Value);
+  t.ok(idle > edgeWait, `the ALB's idle timeout (${idle} s) outlasts a held request`);
+  const errors = Object.fromEntries(dc.CustomErrorResponses.map((e: any) => [e.ErrorCode, Number(e.ErrorCachingMinTTL)]));
+  t.same(errors, { 400: 0, 404: 1, 500: 0, 502: 0, 503: 0, 504: 0 }, 'errors kept at most 1 s, 400 and 503 not at all');
 });
 
 t.test('CloudFront: the egress bucket is private behind origin access control', async (t) => {

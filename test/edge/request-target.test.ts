@@ -1,5 +1,5 @@
 import t from 'tap';
-import { checkRequestTarget, MAX_TARGET_LENGTH } from '../../src/edge/request-target';
+import { cacheKeyOf, checkRequestTarget, isBlockingReload, MAX_TARGET_LENGTH } from '../../src/edge/request-target';
 
 t.test('origin-form targets pass and keep their query', async (t) => {
   t.same(checkRequestTarget('/hls/test.m3u8'), { ok: true, path: '/hls/test.m3u8' });
@@ -23,4 +23,34 @@ t.test('dot segments and encoded dots, slashes, backslashes and NULs are refused
 t.test('overlong targets are refused', async (t) => {
   t.equal(checkRequestTarget('/' + 'a'.repeat(MAX_TARGET_LENGTH)).ok, false);
   t.equal(checkRequestTarget('/' + 'a'.repeat(MAX_TARGET_LENGTH - 1)).ok, true);
+});
+
+t.test('the cache key keeps only the LL-HLS directives, in canonical order, the first of each', async (t) => {
+  t.equal(cacheKeyOf('/hls/a.ts'), '/hls/a.ts');
+  t.equal(cacheKeyOf('/hls/a.ts?x=1&y=2'), '/hls/a.ts');
+  t.equal(cacheKeyOf('/hls/a.ts?'), '/hls/a.ts');
+  t.equal(cacheKeyOf('/l/i.m3u8?_HLS_skip=YES&x=1&_HLS_part=2&_HLS_msn=6'), '/l/i.m3u8?_HLS_msn=6&_HLS_part=2&_HLS_skip=YES');
+  t.equal(cacheKeyOf('/l/i.m3u8?_HLS_msn=6&_HLS_msn=7'), '/l/i.m3u8?_HLS_msn=6', 'the first, as the origin reads it');
+  t.equal(cacheKeyOf('/l/i.m3u8?_hls_msn=6&%5FHLS_msn=6&_HLS_msnx=1'), '/l/i.m3u8', 'names match exactly');
+  t.equal(cacheKeyOf('/l/i.m3u8?_HLS_msn'), '/l/i.m3u8?_HLS_msn', 'a name without a value is kept for the origin to judge');
+  t.ok(isBlockingReload('/l/i.m3u8?_HLS_msn=6&_HLS_part=2'));
+  t.ok(isBlockingReload('/l/i.m3u8?_HLS_msn=6'));
+  t.notOk(isBlockingReload('/l/i.m3u8?_HLS_skip=YES'));
+  t.notOk(isBlockingReload('/l/i.m3u8'));
+});
+
+t.test('cache keys of random queries (seeded): never a dropped parameter, always idempotent', async (t) => {
+  let seed = 20261126;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const names = ['_HLS_msn', '_HLS_part', '_HLS_skip', 'x', 'token2', '_HLS', ''];
+  const wrong: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const pairs = Array.from({ length: rand(6) }, () => `${names[rand(names.length)]}${rand(3) ? `=${rand(100)}` : ''}`);
+    const key = cacheKeyOf(`/p.m3u8?${pairs.join('&')}`);
+    const kept = key.includes('?') ? key.slice(key.indexOf('?') + 1).split('&') : [];
+    const order = kept.map((p) => ['_HLS_msn', '_HLS_part', '_HLS_skip'].indexOf(p.split('=')[0]!));
+    const wanted = pairs.filter((p, j) => /^_HLS_(msn|part|skip)(=|$)/.test(p) && pairs.findIndex((q) => q.split('=')[0] === p.split('=')[0]) === j);
+    if (cacheKeyOf(key) !== key || order.some((o, j) => o < 0 || (j > 0 && o <= order[j - 1]!)) || kept.length !== wanted.length || !wanted.every((p) => kept.includes(p))) wrong.push(`${pairs.join('&')} -> ${key}`);
+  }
+  t.same(wrong, []);
 });
