@@ -132,3 +132,30 @@ t.test('Age counts whole seconds here plus the upstream age', async (t) => {
   t.equal(ageSeconds(stored, 7, clock.now()), 9);
   t.equal(ageSeconds(stored + 10, 0, stored), 0, 'never negative');
 });
+
+t.test('Expires minus Date is the lifetime without max-age; a past, invalid or repeated Expires is stale', async (t) => {
+  const date = 'Thu, 26 Nov 2026 12:00:00 GMT';
+  const at = (headers: Record<string, string | string[]>, status = 200, age = 0) => decideStorage('segment', { status, headers: { date, ...headers }, upstreamAgeSeconds: age, receivedAt: 0 }, policy);
+  t.same([at({ expires: 'Thu, 26 Nov 2026 12:00:30 GMT' }).ttlMs, at({ expires: 'Thu, 26 Nov 2026 12:00:30 GMT' }).reason], [30_000, 'expires']);
+  t.equal(at({ expires: 'Thu, 26 Nov 2026 12:00:30 GMT' }, 200, 10).ttlMs, 20_000, 'minus the Age spent upstream');
+  for (const expires of ['Thu, 26 Nov 2026 11:59:00 GMT', '0', 'soon', ['Thu, 26 Nov 2026 12:00:30 GMT', 'Thu, 26 Nov 2026 12:00:30 GMT']]) {
+    t.equal(at({ expires }).store, false, JSON.stringify(expires));
+  }
+  t.equal(at({ expires: '0', 'cache-control': 'max-age=60' }).ttlMs, 60_000, 'max-age overrides Expires');
+  t.equal(at({ expires: '0', 'cache-control': 's-maxage=60' }).ttlMs, 60_000, 's-maxage overrides Expires');
+  t.equal(at({ expires: '0', 'cache-control': 'max-age=-1' }).store, false, 'an invalid max-age still overrides Expires, and is stale');
+  const noDate = decideStorage('segment', { status: 200, headers: { expires: new Date(70_000).toUTCString() }, upstreamAgeSeconds: 0, receivedAt: 10_000 }, policy);
+  t.equal(noDate.ttlMs, 60_000, 'without a Date, the time it was received');
+});
+
+t.test('invalid max-age is stale; Vary: * is never stored; 404 keeps the shorter of its max-age and ERROR_TTL', async (t) => {
+  for (const cc of ['max-age=-1', 'max-age=x', 'max-age=10, max-age=11', 's-maxage=1.5']) t.equal(decide('segment', 200, cc, 0).store, false, cc);
+  const vary = (v: string | string[]) => decideStorage('segment', { status: 200, headers: { vary: v, 'cache-control': 'max-age=60' }, upstreamAgeSeconds: 0, receivedAt: 0 }, policy);
+  t.same([vary('*').store, vary('*').reason], [false, 'vary *']);
+  t.equal(vary(['Origin', ' * ']).store, false);
+  t.equal(vary('Accept-Encoding').store, true);
+  t.equal(decide('segment', 404, 'max-age=0', 0).store, false);
+  t.equal(decide('segment', 404, 'max-age=1', 0).ttlMs, 1000);
+  t.equal(decide('segment', 404, 'max-age=100', 0).ttlMs, 2000);
+  t.equal(decide('segment', 410, 'max-age=x', 0).store, false);
+});

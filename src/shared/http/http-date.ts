@@ -41,6 +41,6 @@ export function parseHttpDate(value: string | undefined, now = Date.now()): numb
     return build(year, m[2]!, Number(m[1]), m[4]!, m[5]!, m[6]!);
   }
   m = ASCTIME_DATE.exec(v);
-  if (m) return build(Number(m[7]), m[1]!, Number(m[2]!.trim()), m[3]!, m[4]!, m[5]!);
+  if (m) return build(Number(m[6]), m[1]!, Number(m[2]!.trim()), m[3]!, m[4]!, m[5]!);
   return undefined;
 }
