@@ -30,7 +30,7 @@ export interface CachedObject {
  * Response headers taken from the origin, every field line of each (a second Cache-Control line
  * may say `private`); everything else it sends is dropped.
  */
-export const KEPT_HEADERS = ['cache-control', 'expires', 'etag', 'last-modified', 'content-encoding', 'vary', 'content-language', 'content-disposition', 'location', 'retry-after'];
+const KEPT_HEADERS = ['cache-control', 'expires', 'etag', 'last-modified', 'content-encoding', 'vary', 'content-language', 'content-disposition', 'location', 'retry-after'];
 
 export interface ObjectInput {
   status: number;
@@ -112,8 +112,8 @@ export function makeErrorObject(status: number, message: string, handledBy: stri
  * representation.
  */
 export function makeNotAcceptable(obj: CachedObject, now: number): CachedObject {
-  const at = obj.baseHeaders.indexOf('x-media-handled-by');
-  const handledBy = at >= 0 && at % 2 === 0 ? obj.baseHeaders[at + 1]! : '';
+  let handledBy = '';
+  for (let i = 0; i < obj.baseHeaders.length; i += 2) if (obj.baseHeaders[i] === 'x-media-handled-by') handledBy = obj.baseHeaders[i + 1]!;
   const error = scError('SC_ERR_NOT_ACCEPTABLE', obj.contentEncoding ?? '');
   const answer = makeErrorObject(406, error.message, handledBy, now, { code: error.code });
   answer.baseHeaders.push('vary', 'Accept-Encoding');

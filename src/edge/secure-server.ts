@@ -45,9 +45,7 @@ export class SecureServer {
         cert,
         key,
         allowHTTP1: true,
-        maxSessionMemory: 10,
-        // The HTTP/2 counterpart of MAX_HEADER_BYTES (HPACK-decoded header list size).
-        maxHeaderListPairs: 128,
+        // The HTTP/2 counterpart of MAX_HEADER_BYTES (the decoded header list); HTTP/1.1 here keeps node's 16 KiB.
         settings: { maxHeaderListSize: opts.maxHeaderBytes },
       },
       (req: Http2ServerRequest | IncomingMessage, res: Http2ServerResponse | ServerResponse) => {
