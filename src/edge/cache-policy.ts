@@ -3,6 +3,9 @@
  * answer may be kept, and how an entry's age is judged at a given instant. No I/O and no clock
  * of its own: callers pass `now`, so tests drive time directly.
  */
+import { parseCacheControl, type CacheControl } from '../shared/http/cache-control';
+import { parseHttpDate } from '../shared/http/http-date';
+
 export type ObjectKind = 'playlist' | 'segment' | 'other';
 
 /** Live playlists change every segment; serving one later than this past its TTL stalls players. */
@@ -22,35 +25,6 @@ export function kindOf(pathAndQuery: string): ObjectKind {
   if (PLAYLIST_EXT.has(ext)) return 'playlist';
   if (SEGMENT_EXT.has(ext)) return 'segment';
   return 'other';
-}
-
-export interface CacheControl {
-  noStore: boolean;
-  noCache: boolean;
-  private: boolean;
-  /** must-revalidate or proxy-revalidate: once expired, never served without the origin's word. */
-  mustRevalidate: boolean;
-  /** Seconds; undefined when absent or malformed. */
-  maxAge?: number;
-  sMaxAge?: number;
-}
-
-export function parseCacheControl(value: string | undefined): CacheControl {
-  const cc: CacheControl = { noStore: false, noCache: false, private: false, mustRevalidate: false };
-  if (!value) return cc;
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    const name = (eq >= 0 ? part.slice(0, eq) : part).trim().toLowerCase();
-    const raw = eq >= 0 ? part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1') : '';
-    const seconds = /^\d+$/.test(raw) ? Number(raw) : undefined;
-    if (name === 'no-store') cc.noStore = true;
-    else if (name === 'no-cache') cc.noCache = true;
-    else if (name === 'private') cc.private = true;
-    else if (name === 'must-revalidate' || name === 'proxy-revalidate') cc.mustRevalidate = true;
-    else if (name === 'max-age' && seconds !== undefined) cc.maxAge = seconds;
-    else if (name === 's-maxage' && seconds !== undefined) cc.sMaxAge = seconds;
-  }
-  return cc;
 }
 
 export interface CachePolicy {
@@ -78,32 +52,85 @@ export interface StoreDecision {
 
 const noStore = (reason: string): StoreDecision => ({ store: false, ttlMs: 0, staleIfErrorMs: 0, staleWhileRevalidateMs: 0, reason });
 
+/** The parts of an upstream answer that decide whether and how long it is kept. */
+export interface StorageInput {
+  status: number;
+  /** Response headers as the HTTP client gives them: a string per field, or one per field line. */
+  headers: Record<string, string | readonly string[] | undefined>;
+  /** Age the answer already had upstream, in seconds. */
+  upstreamAgeSeconds: number;
+  /** Clock time it was received: the Date stand-in when the origin sent none (RFC 9111 4.2.1). */
+  receivedAt: number;
+}
+
+function fieldLines(v: string | readonly string[] | undefined): readonly string[] {
+  return v === undefined ? [] : typeof v === 'string' ? [v] : v;
+}
+
+/** Vary's field names, lower-cased (RFC 9110 12.5.5). */
+export function varyFields(v: string | readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const line of fieldLines(v)) {
+    for (const item of line.split(',')) {
+      const name = item.trim().toLowerCase();
+      if (name !== '') out.push(name);
+    }
+  }
+  return out;
+}
+
 /**
- * Whether to keep an upstream answer and for how long. Only 200 is kept for its full TTL; 404/410
- * of segments briefly (ERROR_TTL), never for playlists, which appear moments after a publish
- * starts; everything else (redirects, partial content, 5xx) passes through uncached.
- * The origin's Cache-Control wins over the defaults (s-maxage over max-age, minus its Age), within the caps.
+ * The explicit freshness lifetime the origin gave, in ms (RFC 9111 4.2.1, for a shared cache:
+ * s-maxage, then max-age, then Expires minus Date), 0 when it gave one that is invalid (treated as
+ * stale), or undefined when it gave none, so the edge's own default applies.
  */
-export function decideStorage(kind: ObjectKind, status: number, cacheControl: string | undefined, upstreamAgeSeconds: number, policy: CachePolicy): StoreDecision {
-  const cc = parseCacheControl(cacheControl);
+function explicitLifetimeMs(cc: CacheControl, headers: StorageInput['headers'], receivedAt: number): { ms: number; from: string } | undefined {
+  if (cc.sMaxAge !== undefined) return { ms: cc.sMaxAge === 'invalid' ? 0 : cc.sMaxAge * 1000, from: 's-maxage' };
+  if (cc.maxAge !== undefined) return { ms: cc.maxAge === 'invalid' ? 0 : cc.maxAge * 1000, from: 'max-age' };
+  const expires = fieldLines(headers.expires);
+  if (expires.length === 0) return undefined;
+  // RFC 9111 5.3: an invalid date ("0" above all) is in the past; two Expires lines make it stale (4.2.1).
+  const at = expires.length === 1 ? parseHttpDate(expires[0], receivedAt) : undefined;
+  if (at === undefined) return { ms: 0, from: 'expires' };
+  const dates = fieldLines(headers.date);
+  const date = dates.length === 1 ? parseHttpDate(dates[0], receivedAt) : undefined;
+  return { ms: Math.max(0, at - (date ?? receivedAt)), from: 'expires' };
+}
+
+/**
+ * Whether to keep an upstream answer and for how long. The origin's Cache-Control (every field
+ * line of it) and Expires win over the defaults (RFC 9111 4.2.1), minus the Age it already had,
+ * within the caps. Only 200 is kept for a full TTL; 404/410 of segments and other objects for at
+ * most ERROR_TTL (less if the origin says so), never for playlists, which appear moments after a
+ * publish starts; everything else (redirects, partial content, 5xx) passes through uncached. An
+ * answer with `Vary: *` never matches a later request (RFC 9111 4.1), so it is not kept.
+ */
+export function decideStorage(kind: ObjectKind, input: StorageInput, policy: CachePolicy): StoreDecision {
+  const { status, headers } = input;
+  const cc = parseCacheControl(headers['cache-control']);
+  if (cc.oversized) return noStore('cache-control too large');
   if (cc.noStore) return noStore('no-store');
   if (cc.private) return noStore('private');
   if (cc.noCache) return noStore('no-cache');
+  if (varyFields(headers.vary).includes('*')) return noStore('vary *');
+  const explicit = explicitLifetimeMs(cc, headers, input.receivedAt);
+  const spentMs = Math.max(0, input.upstreamAgeSeconds) * 1000;
   if (status === 404 || status === 410) {
     if (kind === 'playlist') return noStore('playlist error');
     if (policy.errorTtlMs <= 0) return noStore('error caching off');
-    return { store: true, ttlMs: policy.errorTtlMs, staleIfErrorMs: 0, staleWhileRevalidateMs: 0, reason: 'error ttl' };
+    const ttlMs = explicit === undefined ? policy.errorTtlMs : Math.min(policy.errorTtlMs, explicit.ms - spentMs);
+    if (ttlMs <= 0) return noStore(`error, ${explicit?.from ?? 'ttl'} is 0`);
+    return { store: true, ttlMs, staleIfErrorMs: 0, staleWhileRevalidateMs: 0, reason: explicit === undefined ? 'error ttl' : `error, ${explicit.from}` };
   }
   if (status !== 200) return noStore(`status ${status}`);
 
   const defaults = { playlist: policy.playlistTtlMs, segment: policy.segmentTtlMs, other: policy.otherTtlMs }[kind];
   const cap = kind === 'segment' ? policy.segmentTtlMaxMs : kind === 'playlist' ? policy.playlistTtlMaxMs : Math.max(policy.playlistTtlMaxMs, policy.otherTtlMs);
-  const given = cc.sMaxAge ?? cc.maxAge;
   let ttlMs: number;
   let reason: string;
-  if (given !== undefined) {
-    ttlMs = Math.max(0, given - Math.max(0, upstreamAgeSeconds)) * 1000;
-    reason = cc.sMaxAge !== undefined ? 's-maxage' : 'max-age';
+  if (explicit !== undefined) {
+    ttlMs = Math.max(0, explicit.ms - spentMs);
+    reason = explicit.from;
   } else {
     ttlMs = defaults;
     reason = 'default';
@@ -115,7 +142,7 @@ export function decideStorage(kind: ObjectKind, status: number, cacheControl: st
   if (ttlMs <= 0) return noStore(`${reason} is 0`);
   // RFC 9111 5.2.2.2, 5.2.2.8 and 5.2.2.10 (s-maxage implies proxy-revalidate for a shared cache):
   // such a copy is never served stale, neither while refreshing nor when every origin fails.
-  if (cc.mustRevalidate || cc.sMaxAge !== undefined) return { store: true, ttlMs, staleIfErrorMs: 0, staleWhileRevalidateMs: 0, reason: `${reason}, revalidate` };
+  if (cc.mustRevalidate || cc.proxyRevalidate || cc.sMaxAge !== undefined) return { store: true, ttlMs, staleIfErrorMs: 0, staleWhileRevalidateMs: 0, reason: `${reason}, revalidate` };
   return {
     store: true,
     ttlMs,

@@ -2,6 +2,8 @@
  * Conditional GET/HEAD (RFC 9110 §13): If-None-Match is compared weakly against the ETag and,
  * when present, decides alone; otherwise If-Modified-Since against Last-Modified.
  */
+import { parseHttpDate } from '../shared/http/http-date';
+
 export interface ConditionalHeaders {
   'if-none-match'?: string | string[];
   'if-modified-since'?: string;
@@ -23,9 +25,10 @@ export function isNotModified(req: ConditionalHeaders, etag: string | undefined,
   }
   const ims = req['if-modified-since'];
   if (ims !== undefined && lastModified !== undefined) {
-    const since = Date.parse(ims);
-    const modified = Date.parse(lastModified);
-    if (Number.isNaN(since) || Number.isNaN(modified)) return false;
+    // RFC 9110 13.1.3: an If-Modified-Since that is not a valid HTTP-date is ignored.
+    const since = parseHttpDate(ims);
+    const modified = parseHttpDate(lastModified);
+    if (since === undefined || modified === undefined) return false;
     return modified <= since;
   }
   return false;

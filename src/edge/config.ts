@@ -2,6 +2,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { setting, type ConfigOf } from '../shared/config/config';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import { scError } from '../shared/errors';
 import type { CachePolicy } from './cache-policy';
 import { OriginPool, type UpstreamOutcome } from './origin-pool';
 import { playbackSettings } from '../shared/playback/playback-settings';
@@ -54,6 +55,8 @@ export const edgeSchema = {
   originSecretHeader: setting('ORIGIN_SECRET_HEADER', 'x-origin-verify', headerName, 'header sent to the origins'),
   originSecret: setting('ORIGIN_SECRET', '', string, 'when set, sent to the origins in ORIGIN_SECRET_HEADER', { secret: true }),
   ...playbackSettings,
+  tlsCert: setting('TLS_CERT', '', string, 'PEM certificate (chain) file; with TLS_KEY the edge terminates TLS itself and speaks HTTP/2 and HTTP/1.1 (ALPN), as LL-HLS clients need; empty = plain HTTP/1.1 (behind a load balancer or CDN that terminates TLS)'),
+  tlsKey: setting('TLS_KEY', '', string, 'PEM private key file of TLS_CERT'),
   publicDir: setting('PUBLIC_DIR', 'public', string, 'folder served at / (the player); files are listed at start-up; "none" = no player'),
   edgeId: setting('EDGE_ID', hostname(), string, 'value of X-Media-Handled-By'),
   maxHeaderBytes: setting('MAX_HEADER_BYTES', '16K', size({ min: 1024 }), 'largest request head (request line and headers) accepted'),
@@ -81,6 +84,13 @@ export function cachePolicyOf(config: EdgeConfig): CachePolicy {
     staleIfErrorMs: config.staleIfError * 1000,
     staleWhileRevalidateMs: config.staleWhileRevalidate * 1000,
   };
+}
+
+/** The TLS files, or null for plain HTTP; one without the other is a configuration error. */
+export function tlsFilesOf(config: EdgeConfig): { cert: string; key: string } | null {
+  if (config.tlsCert === '' && config.tlsKey === '') return null;
+  if (config.tlsCert === '' || config.tlsKey === '') throw scError('SC_ERR_CONFIG', 'TLS_CERT and TLS_KEY go together: set both or neither');
+  return { cert: config.tlsCert, key: config.tlsKey };
 }
 
 /** First retry of a down origin's health probe; later ones double up to HEALTH_BACKOFF_MAX. */

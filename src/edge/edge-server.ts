@@ -9,7 +9,7 @@ import type { Logger } from '../shared/logger';
 import { httpStatusOf, scError } from '../shared/errors';
 import { hostHeaderProblem } from '../shared/http/host-header';
 import { secretEquals } from '../shared/secret-equal';
-import type { EdgeConfig } from './config';
+import { tlsFilesOf, type EdgeConfig } from './config';
 import type { ClusterLink } from './cluster-link';
 import { cacheKeyOf, checkRequestTarget } from './request-target';
 import { writeObject } from './object-response';
@@ -18,6 +18,7 @@ import type { ServerStatus } from './server-status';
 import { CacheTier } from './cache-tier';
 import { playbackGateOf } from '../shared/playback/playback-settings';
 import type { PlaybackGate } from '../shared/playback/playback-gate';
+import { isHttp1, SecureServer } from './secure-server';
 
 export interface EdgeServerOptions {
   config: EdgeConfig;
@@ -37,7 +38,9 @@ const OWN_ENDPOINTS = new Set(['/healthz', '/server-status', '/metrics']);
  * fresh cached objects straight on the socket; the first other request hands the connection to a
  * plain node:http server, which screens every request (method, target, client secret), answers
  * fresh hits from memory and gives the rest to Fastify: the health, status and metrics
- * endpoints, the player files and the proxy route.
+ * endpoints, the player files and the proxy route. With TLS_CERT and TLS_KEY the edge listens
+ * with TLS instead, HTTP/2 and HTTP/1.1 by ALPN (SecureServer), and there is no fast path: every
+ * request is screened the same way.
  */
 export class EdgeServer {
   readonly tier: CacheTier;
@@ -50,6 +53,7 @@ export class EdgeServer {
   private readonly clock: Clock;
   private readonly app: FastifyInstance;
   private server: Server | null = null;
+  private secure: SecureServer | null = null;
   private readonly secret: Buffer | null;
   private readonly secretHeader: string;
   private readonly gate: PlaybackGate;
@@ -86,11 +90,24 @@ export class EdgeServer {
       keepAliveTimeoutMs: config.keepAliveTimeout * 1000,
       secret: this.secret ? { header: this.secretHeader, value: config.clientSecret } : null,
     });
+    const tls = tlsFilesOf(config);
     this.app = Fastify({
       logger: false,
-      forceCloseConnections: 'idle',
-      serverFactory: (fastifyHandler) => this.createHttpServer(fastifyHandler),
+      // node:http2 has no closeIdleConnections(): SecureServer drains its own connections.
+      forceCloseConnections: tls ? false : 'idle',
+      serverFactory: (fastifyHandler) => (tls ? this.createSecureServer(tls, fastifyHandler) : this.createHttpServer(fastifyHandler)),
     });
+  }
+
+  private createSecureServer(tls: { cert: string; key: string }, fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+    const c = this.config;
+    this.secure = new SecureServer(
+      { certFile: tls.cert, keyFile: tls.key, idleTimeoutMs: c.keepAliveTimeout * 1000, maxHeaderBytes: c.maxHeaderBytes },
+      // HTTP/2's compatibility request and response stand in for node:http's wherever the edge
+      // touches them (writeHead with a flat list included); Fastify drives any server's listen and close.
+      (req, res) => this.screen(req as IncomingMessage, res as ServerResponse, fastifyHandler),
+    );
+    return this.secure.server as unknown as Server;
   }
 
   private createHttpServer(fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void): Server {
@@ -125,7 +142,8 @@ export class EdgeServer {
       this.refuse(res, 405, 'method not allowed', ['allow', 'GET, HEAD, OPTIONS']);
       return;
     }
-    const badHost = hostHeaderProblem(req.rawHeaders);
+    // node:http refuses a missing Host itself (requireHostHeader); HTTP/1.1 behind TLS is checked here.
+    const badHost = req.httpVersion === '1.1' && req.headers.host === undefined ? 'missing Host header' : hostHeaderProblem(req.rawHeaders);
     if (badHost) {
       this.refuse(res, 400, `bad request: ${badHost}`);
       return;
@@ -162,7 +180,7 @@ export class EdgeServer {
     req.url = url;
     const hit = this.tier.proxy.fresh(cacheKeyOf(url));
     if (hit !== undefined) {
-      const bytes = writeObject(req, res, hit, 'HIT', this.clock.now(), this.draining);
+      const bytes = writeObject(req, res, hit, 'HIT', this.clock.now(), this.draining && isHttp1(req));
       this.tier.metrics.served('HIT', bytes);
       return;
     }
@@ -193,8 +211,8 @@ export class EdgeServer {
       'cache-control', 'no-store',
       'access-control-allow-origin', '*',
       'x-media-handled-by', this.config.edgeId,
-      // Whatever else the client sent on this connection is not worth reading.
-      'connection', 'close',
+      // Whatever else the client sent on this connection is not worth reading (HTTP/2 has no such header).
+      ...(isHttp1(res.req) ? ['connection', 'close'] : []),
       ...extra,
     ]);
     res.end(body);
@@ -205,10 +223,10 @@ export class EdgeServer {
     app.addHook('onRoute', (route) => {
       if (!/[*:]/.test(route.url)) this.ownPaths.add(route.url);
     });
-    app.get('/healthz', async (_req, reply) => {
+    app.get('/healthz', async (req, reply) => {
       reply.header('cache-control', 'no-store');
       if (this.draining) {
-        reply.header('connection', 'close');
+        if (isHttp1(req.raw)) reply.header('connection', 'close');
         return reply.code(503).send({ status: 'draining' });
       }
       return { status: 'ok' };
@@ -241,7 +259,7 @@ export class EdgeServer {
         const raw = request.raw;
         try {
           const served = await this.tier.proxy.serve(cacheKeyOf(raw.url ?? '/'));
-          const bytes = writeObject(raw, reply.raw, served.object, served.cacheStatus, this.clock.now(), this.draining);
+          const bytes = writeObject(raw, reply.raw, served.object, served.cacheStatus, this.clock.now(), this.draining && isHttp1(raw));
           this.tier.metrics.served(served.cacheStatus, bytes);
         } catch (err) {
           this.log.error({ err, url: raw.url }, 'proxy request failed');
@@ -275,7 +293,7 @@ export class EdgeServer {
     // Expired entries that can no longer be used are dropped before the LRU would get to them.
     this.purgeTimer = setInterval(() => this.tier.store.purgeUseless(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
-    this.log.info({ host: this.config.host, port, origins: this.config.origins, cacheMaxBytes: this.config.cacheMaxBytes }, 'listening');
+    this.log.info({ host: this.config.host, port, origins: this.config.origins, cacheMaxBytes: this.config.cacheMaxBytes, tls: this.secure !== null }, 'listening');
     return port;
   }
 
@@ -288,6 +306,7 @@ export class EdgeServer {
     if (this.draining) return;
     this.draining = true;
     this.fastPath.drain();
+    this.secure?.drain();
     this.log.info({ reason, drainDelayS: this.config.drainDelay }, 'draining: /healthz now fails');
   }
 
@@ -309,6 +328,7 @@ export class EdgeServer {
     if (timedOut) {
       this.log.warn({ drainTimeoutS: this.config.drainTimeout }, 'requests still in flight at DRAIN_TIMEOUT: closing their connections');
       this.server?.closeAllConnections();
+      this.secure?.destroyAll();
       this.fastPath.destroyAll();
       await closing;
     }

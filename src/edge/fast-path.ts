@@ -2,7 +2,8 @@ import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../shared/clock';
 import { ageSeconds } from './cache-policy';
-import type { CachedObject } from './cached-object';
+import { makeNotAcceptable, type CachedObject } from './cached-object';
+import { acceptsCoding } from '../shared/http/accept-encoding';
 import type { CacheStatus } from './edge-metrics';
 import type { Served } from './proxy-cache';
 import { readRequestHead } from './request-head';
@@ -48,6 +49,10 @@ interface OwnListeners {
 // and the edge's own come from validated config, so this is a last guard, not a path in use.
 const SAFE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const UNSAFE_ANSWER = Buffer.from('HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 27\r\nconnection: close\r\n\r\nupstream header not usable\n');
+
+function acceptable(obj: CachedObject, acceptEncoding: string | undefined): boolean {
+  return obj.contentEncoding === undefined || acceptsCoding(acceptEncoding, obj.contentEncoding);
+}
 
 /**
  * Answers plain requests for proxied objects straight on the socket, before Node's HTTP machinery:
@@ -134,7 +139,9 @@ export class FastPath {
           return;
         }
         // Only targets that passed validation are ever stored, so a hit needs no check of its own.
-        const hit = this.opts.fresh(target);
+        const fresh = this.opts.fresh(target);
+        // A coded object the client does not accept is answered (406) by the full path.
+        const hit = fresh !== undefined && acceptable(fresh, head.acceptEncoding) ? fresh : undefined;
         const hitHead = hit === undefined ? null : this.hitHead(hit);
         if (!keptAlive) {
           keptAlive = true;
@@ -145,7 +152,7 @@ export class FastPath {
           offset = head.end;
           continue;
         }
-        if (!this.opts.proxied(target)) {
+        if ((fresh !== undefined && hit === undefined) || !this.opts.proxied(target)) {
           this.handOff(socket, buf.subarray(offset), own);
           return;
         }
@@ -154,13 +161,13 @@ export class FastPath {
         socket.pause();
         this.busy.add(socket);
         const rest = buf.subarray(offset);
-        const { method } = head;
+        const { method, acceptEncoding } = head;
         this.opts
           .serve(target)
           .then((served) => {
             this.busy.delete(socket);
             if (socket.destroyed) return;
-            const obj = served.object;
+            const obj = acceptable(served.object, acceptEncoding) ? served.object : makeNotAcceptable(served.object, this.opts.clock.now());
             // Draining: this answer is the connection's last, so the client reconnects elsewhere.
             const last = this.draining;
             const text = this.buildHead(obj, served.cacheStatus, ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now()), this.date(), last);

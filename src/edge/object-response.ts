@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ageSeconds } from './cache-policy';
-import type { CachedObject } from './cached-object';
+import { makeNotAcceptable, type CachedObject } from './cached-object';
+import { acceptsCoding } from '../shared/http/accept-encoding';
 import { isNotModified } from './conditional-request';
 import { ifRangeMatches, parseRange } from './range-request';
 import type { CacheStatus } from './edge-metrics';
@@ -18,11 +19,12 @@ function headerText(v: string | string[] | undefined): string | undefined {
 export function writeObject(
   req: IncomingMessage,
   res: ServerResponse,
-  obj: CachedObject,
+  stored: CachedObject,
   cacheStatus: CacheStatus,
   now: number,
   closeConnection: boolean,
 ): number {
+  const obj = stored.contentEncoding !== undefined && !acceptsCoding(req.headers['accept-encoding'], stored.contentEncoding) ? makeNotAcceptable(stored, now) : stored;
   const headers = obj.baseHeaders.slice();
   headers.push('age', String(ageSeconds(obj.storedAt, obj.upstreamAge, now)), 'x-media-cache-status', cacheStatus);
   if (closeConnection) headers.push('connection', 'close');

@@ -21,13 +21,24 @@ export interface OriginSourceOptions {
 /** What a client is told when no origin answers; the origins' own errors stay in the log. */
 const CLIENT_TEXT = { 502: 'upstream failed', 503: scError('SC_ERR_ORIGINS_DOWN').message, 504: 'upstream timed out' } as const;
 
-/** The headers of a copy revalidated by a 304: those it was stored with, updated by the 304's (RFC 9111 4.3.4). */
+/**
+ * The headers of a copy revalidated by a 304: those it was stored with, updated by the 304's
+ * (RFC 9111 3.2 and 4.3.4), every field line kept. Content-Length, Content-Type and
+ * Content-Encoding describe the body held here, so they stay as stored.
+ */
+const KEPT_ON_REVALIDATION = new Set(['content-length', 'content-type', 'content-encoding']);
+
 export function revalidatedHeaders(previous: CachedObject, fresh: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
   const headers: Record<string, string | string[] | undefined> = {};
-  for (let i = 0; i < previous.baseHeaders.length; i += 2) headers[previous.baseHeaders[i]!] = previous.baseHeaders[i + 1];
+  for (let i = 0; i < previous.baseHeaders.length; i += 2) {
+    const name = previous.baseHeaders[i]!;
+    const value = previous.baseHeaders[i + 1]!;
+    const had = headers[name];
+    headers[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  }
   if (previous.contentType !== undefined) headers['content-type'] = previous.contentType;
   for (const [name, value] of Object.entries(fresh)) {
-    if (value !== undefined && name !== 'content-length' && name !== 'content-type') headers[name] = value;
+    if (value !== undefined && !KEPT_ON_REVALIDATION.has(name)) headers[name] = value;
   }
   return headers;
 }
@@ -66,14 +77,13 @@ export class OriginSource implements ObjectSource {
       // Unchanged: the copy we hold lives on under the headers the origin sends now.
       res = { ...res, status: 200, headers: revalidatedHeaders(previous, res.headers), body: previous.body };
     }
-    const cacheControl = Array.isArray(res.headers['cache-control']) ? res.headers['cache-control'].join(', ') : res.headers['cache-control'];
     const ageRaw = Number(res.headers.age);
     const kind = kindOf(key);
     if (kind === 'playlist' && res.status === 200) this.opts.held.learn(key, res.body);
     // The same blocking request always gets the same playlist: kept as long as the origin says
     // (six target durations, its server profile), not cut to the cap of live playlists.
     const keptBy = isBlockingReload(key) ? { ...policy, playlistTtlMaxMs: Math.max(policy.playlistTtlMaxMs, policy.segmentTtlMaxMs) } : policy;
-    const decision = decideStorage(kind, res.status, cacheControl, Number.isFinite(ageRaw) ? ageRaw : 0, keptBy);
+    const decision = decideStorage(kind, { status: res.status, headers: res.headers, upstreamAgeSeconds: Number.isFinite(ageRaw) ? ageRaw : 0, receivedAt: now }, keptBy);
     const object = makeCachedObject({
       status: res.status,
       headers: res.headers,

@@ -12,7 +12,15 @@ import { validHostValue } from '../shared/http/host-header';
 export type RequestHead =
   | { kind: 'incomplete' }
   | { kind: 'complex' }
-  | { kind: 'simple'; method: 'GET' | 'HEAD'; target: string; secret: string | undefined; end: number };
+  | {
+      kind: 'simple';
+      method: 'GET' | 'HEAD';
+      target: string;
+      secret: string | undefined;
+      /** Accept-Encoding field lines joined, or undefined without one (then any coding is acceptable). */
+      acceptEncoding: string | undefined;
+      end: number;
+    };
 
 /** Headers whose presence means the request is not a plain fetch of the cached object. */
 const COMPLEX_HEADERS = new Set([
@@ -62,6 +70,7 @@ export function readRequestHead(buf: Buffer, start: number, maxBytes: number, se
   let hosts = 0;
   let secret: string | undefined;
   let secrets = 0;
+  let acceptEncoding: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
@@ -80,11 +89,12 @@ export function readRequestHead(buf: Buffer, start: number, maxBytes: number, se
     } else if (lower === 'connection') {
       if (value.trim().toLowerCase() !== 'keep-alive') return { kind: 'complex' };
     }
+    if (lower === 'accept-encoding') acceptEncoding = acceptEncoding === undefined ? value.trim() : `${acceptEncoding}, ${value.trim()}`;
     if (secretHeader !== '' && lower === secretHeader) {
       secrets++;
       secret = value.trim();
     }
   }
   if (hosts !== 1 || secrets > 1) return { kind: 'complex' };
-  return { kind: 'simple', method, target, secret, end };
+  return { kind: 'simple', method, target, secret, acceptEncoding, end };
 }

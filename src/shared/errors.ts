@@ -36,6 +36,7 @@ const REGISTRY = {
   SC_ERR_BAD_MESSAGE: { status: 400, message: 'malformed queue message: %s' },
   SC_ERR_UPSTREAM: { status: 502, message: 'upstream %s failed: %s' },
   SC_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'upstream %s timed out' },
+  SC_ERR_NOT_ACCEPTABLE: { status: 406, message: 'the object is stored %s-coded and the request does not accept that coding (Accept-Encoding)' },
   SC_ERR_ORIGINS_DOWN: { status: 503, message: 'no origin is answering; retry shortly' },
   SC_ERR_TRANSCODE: { status: 500, message: 'transcode of %s failed: %s' },
   SC_ERR_SHUTTING_DOWN: { status: 503, message: 'shutting down' },

@@ -6,10 +6,10 @@ import {
   discardAt,
   freshnessOf,
   kindOf,
-  parseCacheControl,
   usableOnError,
   PLAYLIST_STALE_LIMIT_MS,
   type CachePolicy,
+  type ObjectKind,
 } from '../../src/edge/cache-policy';
 
 const policy: CachePolicy = {
@@ -22,6 +22,11 @@ const policy: CachePolicy = {
   staleIfErrorMs: 600_000,
   staleWhileRevalidateMs: 5000,
 };
+
+/** The decision for an answer with this status, Cache-Control and upstream Age, received at 0. */
+function decide(kind: ObjectKind, status: number, cacheControl: string | undefined, age: number, p: CachePolicy = policy) {
+  return decideStorage(kind, { status, headers: { 'cache-control': cacheControl }, upstreamAgeSeconds: age, receivedAt: 0 }, p);
+}
 
 function entryAt(clock: ManualClock, d: ReturnType<typeof decideStorage>) {
   const storedAt = clock.now();
@@ -40,57 +45,47 @@ t.test('kind is decided by the extension, ignoring the query', async (t) => {
   t.equal(kindOf('/x.json'), 'other');
 });
 
-t.test('Cache-Control is parsed leniently', async (t) => {
-  t.same(parseCacheControl(undefined), { noStore: false, noCache: false, private: false, mustRevalidate: false });
-  t.same(parseCacheControl('public, max-age=10, s-maxage="20"'), { noStore: false, noCache: false, private: false, mustRevalidate: false, maxAge: 10, sMaxAge: 20 });
-  t.same(parseCacheControl('No-Store, max-age=abc'), { noStore: true, noCache: false, private: false, mustRevalidate: false });
-  t.equal(parseCacheControl('max-age=5, Must-Revalidate').mustRevalidate, true);
-  t.equal(parseCacheControl('proxy-revalidate').mustRevalidate, true);
-  t.equal(parseCacheControl('no-cache').noCache, true);
-  t.equal(parseCacheControl('private, max-age=5').private, true);
-});
-
 t.test('playlists and segments get their own default TTLs', async (t) => {
-  const p = decideStorage('playlist', 200, undefined, 0, policy);
+  const p = decide('playlist', 200, undefined, 0, policy);
   t.same([p.store, p.ttlMs, p.reason], [true, 3000, 'default']);
   t.equal(p.staleIfErrorMs, 0, 'a playlist is never served stale on error');
   t.equal(p.staleWhileRevalidateMs, PLAYLIST_STALE_LIMIT_MS, 'playlist background refresh window capped at 1 s');
-  const s = decideStorage('segment', 200, undefined, 0, policy);
+  const s = decide('segment', 200, undefined, 0, policy);
   t.same([s.store, s.ttlMs, s.staleIfErrorMs, s.staleWhileRevalidateMs], [true, 900_000, 600_000, 5000]);
-  const o = decideStorage('other', 200, undefined, 0, policy);
+  const o = decide('other', 200, undefined, 0, policy);
   t.same([o.store, o.ttlMs, o.staleIfErrorMs], [true, 3000, 0]);
 });
 
 t.test('origin max-age and s-maxage win, within the caps and minus upstream Age', async (t) => {
-  t.equal(decideStorage('playlist', 200, 'max-age=1', 0, policy).ttlMs, 1000);
-  t.equal(decideStorage('playlist', 200, 'max-age=2, s-maxage=5', 0, policy).ttlMs, 5000);
-  const capped = decideStorage('playlist', 200, 'max-age=3600', 0, policy);
+  t.equal(decide('playlist', 200, 'max-age=1', 0, policy).ttlMs, 1000);
+  t.equal(decide('playlist', 200, 'max-age=2, s-maxage=5', 0, policy).ttlMs, 5000);
+  const capped = decide('playlist', 200, 'max-age=3600', 0, policy);
   t.same([capped.ttlMs, capped.reason], [10_000, 'max-age capped']);
-  t.equal(decideStorage('segment', 200, 'max-age=60', 20, policy).ttlMs, 40_000, 'Age already spent upstream is subtracted');
-  t.equal(decideStorage('segment', 200, 'max-age=60', 60, policy).store, false, 'already expired upstream');
-  t.equal(decideStorage('segment', 200, 'max-age=0', 0, policy).store, false);
+  t.equal(decide('segment', 200, 'max-age=60', 20, policy).ttlMs, 40_000, 'Age already spent upstream is subtracted');
+  t.equal(decide('segment', 200, 'max-age=60', 60, policy).store, false, 'already expired upstream');
+  t.equal(decide('segment', 200, 'max-age=0', 0, policy).store, false);
 });
 
 t.test('no-store, no-cache and private are not kept', async (t) => {
   for (const cc of ['no-store', 'no-cache', 'private', 'max-age=60, no-store']) {
-    t.equal(decideStorage('segment', 200, cc, 0, policy).store, false, cc);
+    t.equal(decide('segment', 200, cc, 0, policy).store, false, cc);
   }
 });
 
 t.test('errors: a 404 playlist never sticks, a 404 segment briefly, 5xx and others never', async (t) => {
-  t.equal(decideStorage('playlist', 404, undefined, 0, policy).store, false);
-  t.equal(decideStorage('playlist', 404, 'max-age=60', 0, policy).store, false);
-  const seg = decideStorage('segment', 404, undefined, 0, policy);
+  t.equal(decide('playlist', 404, undefined, 0, policy).store, false);
+  t.equal(decide('playlist', 404, 'max-age=60', 0, policy).store, false);
+  const seg = decide('segment', 404, undefined, 0, policy);
   t.same([seg.store, seg.ttlMs, seg.staleIfErrorMs, seg.staleWhileRevalidateMs], [true, 2000, 0, 0]);
-  t.equal(decideStorage('segment', 404, undefined, 0, { ...policy, errorTtlMs: 0 }).store, false);
+  t.equal(decide('segment', 404, undefined, 0, { ...policy, errorTtlMs: 0 }).store, false);
   for (const status of [500, 502, 503, 504, 206, 301, 302, 204]) {
-    t.equal(decideStorage('segment', status, 'max-age=60', 0, policy).store, false, `status ${status}`);
+    t.equal(decide('segment', status, 'max-age=60', 0, policy).store, false, `status ${status}`);
   }
 });
 
 t.test('a playlist is fresh for its TTL, then refreshed, and never usable more than 1 s past it', async (t) => {
   const clock = new ManualClock();
-  const e = entryAt(clock, decideStorage('playlist', 200, undefined, 0, policy));
+  const e = entryAt(clock, decide('playlist', 200, undefined, 0, policy));
   clock.advance(2999);
   t.equal(freshnessOf(e, clock.now()), 'fresh');
   clock.advance(1);
@@ -106,7 +101,7 @@ t.test('a playlist is fresh for its TTL, then refreshed, and never usable more t
 
 t.test('a segment stays usable on error for STALE_IF_ERROR past its TTL', async (t) => {
   const clock = new ManualClock();
-  const e = entryAt(clock, decideStorage('segment', 200, 'max-age=10', 0, { ...policy, staleWhileRevalidateMs: 0 }));
+  const e = entryAt(clock, decide('segment', 200, 'max-age=10', 0, { ...policy, staleWhileRevalidateMs: 0 }));
   clock.advance(10_000);
   t.equal(freshnessOf(e, clock.now()), 'expired');
   t.equal(usableOnError(e, clock.now()), true);
@@ -119,7 +114,7 @@ t.test('a segment stays usable on error for STALE_IF_ERROR past its TTL', async 
 t.test('must-revalidate, proxy-revalidate and s-maxage: kept, but never served stale (RFC 9111 5.2.2)', async (t) => {
   for (const cc of ['max-age=10, must-revalidate', 'max-age=10, proxy-revalidate', 's-maxage=10']) {
     for (const kind of ['segment', 'playlist'] as const) {
-      const d = decideStorage(kind, 200, cc, 0, policy);
+      const d = decide(kind, 200, cc, 0, policy);
       t.same([d.store, d.ttlMs, d.staleIfErrorMs, d.staleWhileRevalidateMs], [true, 10_000, 0, 0], `${kind}: ${cc}`);
       const clock = new ManualClock();
       const e = entryAt(clock, d);
@@ -136,4 +131,31 @@ t.test('Age counts whole seconds here plus the upstream age', async (t) => {
   t.equal(ageSeconds(stored, 0, clock.now()), 2);
   t.equal(ageSeconds(stored, 7, clock.now()), 9);
   t.equal(ageSeconds(stored + 10, 0, stored), 0, 'never negative');
+});
+
+t.test('Expires minus Date is the lifetime without max-age; a past, invalid or repeated Expires is stale', async (t) => {
+  const date = 'Thu, 26 Nov 2026 12:00:00 GMT';
+  const at = (headers: Record<string, string | string[]>, status = 200, age = 0) => decideStorage('segment', { status, headers: { date, ...headers }, upstreamAgeSeconds: age, receivedAt: 0 }, policy);
+  t.same([at({ expires: 'Thu, 26 Nov 2026 12:00:30 GMT' }).ttlMs, at({ expires: 'Thu, 26 Nov 2026 12:00:30 GMT' }).reason], [30_000, 'expires']);
+  t.equal(at({ expires: 'Thu, 26 Nov 2026 12:00:30 GMT' }, 200, 10).ttlMs, 20_000, 'minus the Age spent upstream');
+  for (const expires of ['Thu, 26 Nov 2026 11:59:00 GMT', '0', 'soon', ['Thu, 26 Nov 2026 12:00:30 GMT', 'Thu, 26 Nov 2026 12:00:30 GMT']]) {
+    t.equal(at({ expires }).store, false, JSON.stringify(expires));
+  }
+  t.equal(at({ expires: '0', 'cache-control': 'max-age=60' }).ttlMs, 60_000, 'max-age overrides Expires');
+  t.equal(at({ expires: '0', 'cache-control': 's-maxage=60' }).ttlMs, 60_000, 's-maxage overrides Expires');
+  t.equal(at({ expires: '0', 'cache-control': 'max-age=-1' }).store, false, 'an invalid max-age still overrides Expires, and is stale');
+  const noDate = decideStorage('segment', { status: 200, headers: { expires: new Date(70_000).toUTCString() }, upstreamAgeSeconds: 0, receivedAt: 10_000 }, policy);
+  t.equal(noDate.ttlMs, 60_000, 'without a Date, the time it was received');
+});
+
+t.test('invalid max-age is stale; Vary: * is never stored; 404 keeps the shorter of its max-age and ERROR_TTL', async (t) => {
+  for (const cc of ['max-age=-1', 'max-age=x', 'max-age=10, max-age=11', 's-maxage=1.5']) t.equal(decide('segment', 200, cc, 0).store, false, cc);
+  const vary = (v: string | string[]) => decideStorage('segment', { status: 200, headers: { vary: v, 'cache-control': 'max-age=60' }, upstreamAgeSeconds: 0, receivedAt: 0 }, policy);
+  t.same([vary('*').store, vary('*').reason], [false, 'vary *']);
+  t.equal(vary(['Origin', ' * ']).store, false);
+  t.equal(vary('Accept-Encoding').store, true);
+  t.equal(decide('segment', 404, 'max-age=0', 0).store, false);
+  t.equal(decide('segment', 404, 'max-age=1', 0).ttlMs, 1000);
+  t.equal(decide('segment', 404, 'max-age=100', 0).ttlMs, 2000);
+  t.equal(decide('segment', 410, 'max-age=x', 0).store, false);
 });

@@ -17,7 +17,8 @@ type Tap = { teardown(fn: () => unknown): void };
 
 export interface Route {
   status?: number;
-  headers?: Record<string, string>;
+  /** An array is sent as one field line per value. */
+  headers?: Record<string, string | string[]>;
   body?: string | Buffer;
   /** Hold the answer this long (ms). */
   delayMs?: number;

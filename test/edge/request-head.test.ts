@@ -63,3 +63,10 @@ for (const [what, text] of complex) {
     t.same(read(text), { kind: 'complex' });
   });
 }
+
+t.test('Accept-Encoding is read (every field line) for coded objects; absent stays undefined', async (t) => {
+  t.match(read('GET /a.m3u8 HTTP/1.1\r\nHost: e\r\nAccept-Encoding:  gzip, br \r\n\r\n'), { kind: 'simple', acceptEncoding: 'gzip, br' });
+  t.match(read('GET /a.m3u8 HTTP/1.1\r\nHost: e\r\naccept-encoding: identity\r\nAccept-Encoding: gzip;q=0\r\n\r\n'), { kind: 'simple', acceptEncoding: 'identity, gzip;q=0' });
+  const none = read('GET /a.m3u8 HTTP/1.1\r\nHost: e\r\n\r\n');
+  t.equal(none.kind === 'simple' ? none.acceptEncoding : 'not simple', undefined);
+});
