@@ -61,6 +61,7 @@ void runProgram({
       format: config.hlsFormat,
       partSeconds: config.hlsPart,
       ffmpegPath: config.ffmpegPath,
+      videoLayout: config.hlsVideoLayout,
       ...(uploader ? { record: { recDir, maxBytes: config.recordMaxSize, onPartClosed: (p: string) => uploader!.add(p) } } : {}),
       clock,
       log,
