@@ -11,6 +11,7 @@ import type { LiveStreams } from './live-streams';
 import { hostHeaderProblem } from '../shared/http/host-header';
 import { secretEquals } from '../shared/secret-equal';
 import { answerRendition } from './packager/rendition-responder';
+import { thumbnailFile } from './live-thumbnails';
 import { renderStatPage, type StreamStat } from './stat-page';
 
 export interface OriginHttpOptions {
@@ -121,12 +122,16 @@ export class OriginHttpServer {
           // The stream's layout (beside its master): fixed for a publish, cached like the master.
           res.header('Content-Type', 'application/json');
           res.header('Cache-Control', `max-age=${o.playlistMaxAge}`);
+        } else if (path.endsWith('.jpg')) {
+          // A live stream's thumbnail, renewed every THUMBNAIL_INTERVAL: cached as briefly as its master.
+          res.header('Content-Type', 'image/jpeg');
+          res.header('Cache-Control', `max-age=${o.playlistMaxAge}`);
         } else if (path.endsWith('.m4s') || path.endsWith('.mp4')) {
           res.header('Content-Type', path.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment');
           res.header('Cache-Control', `max-age=${o.segmentMaxAge}`);
         }
       },
-      allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4|json)$/.test(pathName) && !pathName.endsWith('.tmp'),
+      allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4|json|jpg)$/.test(pathName) && !pathName.endsWith('.tmp'),
     });
     if (o.vodDir) {
       const vodDir = resolve(o.vodDir);
@@ -209,6 +214,7 @@ export class OriginHttpServer {
         name: s.start.name,
         master: `/hls/${s.start.name}.m3u8`,
         publisher: s.start.addr,
+        startedAt: new Date(s.startedAt).toISOString(),
         uptimeSeconds: Math.round(uptime),
         bitrateKbps: uptime > 0 ? Math.round((s.start.inBytes() * 8) / uptime / 1000) : 0,
         clients: o.streams.viewerCount(s),
@@ -216,6 +222,7 @@ export class OriginHttpServer {
         ...(s.info.audio ? { audio: { ...s.info.audio } } : {}),
         unsupported: [...s.info.unsupported],
         ...(s.layout ? { layout: s.layout } : {}),
+        ...(s.thumbnailAt !== undefined ? { thumbnail: `/hls/${thumbnailFile(s.start.name)}` } : {}),
       };
     });
   }

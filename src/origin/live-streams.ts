@@ -52,6 +52,8 @@ export interface LiveStream {
   readonly master: LiveMaster;
   /** Projection, stereo and initial view, resolved when the video configuration arrives. */
   layout?: StreamLayout;
+  /** When `/hls/<name>.jpg` was last renewed (see live-thumbnails.ts). */
+  thumbnailAt?: number;
 }
 
 export interface LiveStreamsOptions {

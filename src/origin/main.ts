@@ -13,6 +13,7 @@ import { scError } from '../shared/errors';
 import { localFolderOf } from '../shared/local-folder';
 import { originSchema } from './config';
 import { LiveStreams } from './live-streams';
+import { LiveThumbnails } from './live-thumbnails';
 import { PublishHooks } from './publish-hooks';
 import { parsePublishKeys } from './publish-auth';
 import { RtmpIngest } from './rtmp-ingest';
@@ -67,6 +68,10 @@ void runProgram({
       log,
     });
     await streams.start();
+    const thumbnails = config.thumbnailInterval > 0
+      ? new LiveThumbnails({ streams, hlsDir, variantSuffix: config.hlsVariantSuffix, ffmpegPath: config.ffmpegPath, intervalMs: config.thumbnailInterval * 1000, timeoutMs: config.thumbnailTimeout * 1000, clock, log })
+      : undefined;
+    thumbnails?.start();
     const hooks = new PublishHooks({ onPublish: config.onPublish, onPublishDone: config.onPublishDone, timeoutMs: config.hookTimeout * 1000, log });
     const rtmp = new RtmpIngest({
       host: config.host,
@@ -123,6 +128,7 @@ void runProgram({
         spot?.stop();
         // Publishers first, so every stream writes its final playlist while HTTP still serves it.
         await rtmp.close();
+        await thumbnails?.close();
         await http.close();
         streams.close();
         // Leave a little of the deadline for the exit itself; what is not uploaded resumes on the next start.
