@@ -147,8 +147,11 @@ export class OriginHttpServer {
         setHeaders: (res, path) => {
           if (/\.m3u8$/i.test(path)) res.header('Content-Type', 'application/vnd.apple.mpegurl').header('Cache-Control', 'max-age=60');
           else if (path.endsWith('.ts')) res.header('Content-Type', 'video/mp2t').header('Cache-Control', 'max-age=86400');
+          // The poster and the card the index reads (transcoder poster.ts): replaced by a re-run, like playlists.
+          else if (path.endsWith('.jpg')) res.header('Content-Type', 'image/jpeg').header('Cache-Control', 'max-age=60');
+          else if (path.endsWith('.json')) res.header('Content-Type', 'application/json').header('Cache-Control', 'max-age=60');
         },
-        allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4)$/i.test(pathName) && !UNSAFE_PATH.test(pathName.slice(1)),
+        allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4|jpg|json)$/i.test(pathName) && !UNSAFE_PATH.test(pathName.slice(1)),
       });
       // The player's index lists VOD assets: every folder with a master playlist.
       app.get('/vod/index.json', async (_req, reply) => {
