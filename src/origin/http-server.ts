@@ -225,7 +225,8 @@ export class OriginHttpServer {
         ...(s.info.audio ? { audio: { ...s.info.audio } } : {}),
         unsupported: [...s.info.unsupported],
         ...(s.layout ? { layout: s.layout } : {}),
-        ...(s.thumbnailAt !== undefined ? { thumbnail: `/hls/${thumbnailFile(s.start.name)}` } : {}),
+        // A new URL per renewal, so caches (the edge, browsers) never show an old picture for long.
+        ...(s.thumbnailAt !== undefined ? { thumbnail: `/hls/${thumbnailFile(s.start.name)}?t=${s.thumbnailAt}` } : {}),
       };
     });
   }
