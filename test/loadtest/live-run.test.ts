@@ -35,6 +35,7 @@ t.test('a plan viewer fetches the master, then each variant, then that variant\'
   const out = tempDir(t);
   const { trace, report } = await runInProcess({ LOADTEST_HOST: origin.url(''), LOADTEST_THREADS: '2', LOADTEST_RAMPUP: '0.5', LOADTEST_DURATION: '3', LOADTEST_OUT: out });
   t.equal(report.totals.all.errors, 0);
+  t.same(report.meta.layout, { projection: 'flat', stereo: 'mono' }, 'the layout from the JSON beside the master');
   const viewers = byViewer(trace);
   t.equal(viewers.size, 2, 'both viewers ran');
   for (const [id, events] of viewers) {
