@@ -42,6 +42,12 @@ function fail(reply: FastifyReply, code: ErrorCode, ...args: unknown[]): Fastify
   return reply.code(httpStatusOf(code)).send({ code, message: err.message });
 }
 
+/** For the request counter: the layout JSON and the thumbnail beside a master are neither playlists nor media. */
+function hlsRequestKind(path: string): 'playlist' | 'segment' | 'other' {
+  if (!path.startsWith('/hls/') || /\.(json|jpg)$/.test(path)) return 'other';
+  return path.endsWith('.m3u8') ? 'playlist' : 'segment';
+}
+
 /** The origin's HTTP side: live HLS under /hls/, /stat, /control, /healthz, /metrics and the player. */
 export class OriginHttpServer {
   private app?: FastifyInstance;
@@ -97,7 +103,7 @@ export class OriginHttpServer {
       }
     });
     app.addHook('onResponse', async (req, reply) => {
-      const kind = req.url.startsWith('/hls/') ? (req.url.includes('.m3u8') ? 'playlist' : 'segment') : 'other';
+      const kind = hlsRequestKind(req.url.split('?')[0]);
       requests.inc({ kind, status: String(reply.statusCode) });
     });
 
