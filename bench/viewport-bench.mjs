@@ -13,7 +13,7 @@
 //    decoded encode, and compared by PSNR. Bits at equal viewport quality: each method's (log bits, PSNR) curve is
 //    interpolated at the PSNR plain reaches at each of its CRFs.
 // Prints every point, then the saving against plain per direction and quality; the goal is >= 40 % fewer bits.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +56,12 @@ function encode(source, name, filter, crf) {
 /** PSNR (dB, all planes) of the viewport at `yaw` rendered from `encoded` (in `projection`) against the source's. */
 function viewportPsnr(source, encoded, projection, yaw) {
   const view = (input) => `v360=input=${input}:output=flat:h_fov=90:v_fov=90:yaw=${yaw}:w=${VIEWPORT}:h=${VIEWPORT}`;
-  const graph = `[0:v]${view('e')}[ref];[1:v]${view(projection)}[dist];[dist][ref]psnr=stats_file=-`;
-  const text = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'info', '-i', source, '-i', encoded, '-lavfi', graph, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] }).toString();
-  return Number(/PSNR .*average:([\d.]+|inf)/.exec(text)?.[1] ?? NaN);
+  // Frame by frame: both sides numbered from 0 (a raw H.264 stream carries no timestamps of its own).
+  const graph = `[0:v]setpts=N,${view('e')}[ref];[1:v]setpts=N,${view(projection)}[dist];[dist][ref]psnr`;
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'info', '-i', source, '-framerate', String(FPS), '-i', encoded, '-lavfi', graph, '-f', 'null', '-'], { encoding: 'utf8' });
+  const m = /PSNR .*average:([\d.]+)/.exec(r.stderr ?? '');
+  if (!m) throw new Error(`no PSNR for ${encoded}: ${(r.stderr ?? '').slice(-500)}`);
+  return Number(m[1]);
 }
 
 function run() {
