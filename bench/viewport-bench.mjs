@@ -57,7 +57,7 @@ function encode(source, name, filter, crf) {
 function viewportPsnr(source, encoded, projection, yaw) {
   const view = (input) => `v360=input=${input}:output=flat:h_fov=90:v_fov=90:yaw=${yaw}:w=${VIEWPORT}:h=${VIEWPORT}`;
   // Frame by frame: both sides numbered from 0 (a raw H.264 stream carries no timestamps of its own).
-  const graph = `[0:v]setpts=N,${view('e')}[ref];[1:v]setpts=N,${view(projection)}[dist];[dist][ref]psnr`;
+  const graph = `[0:v]setpts=N/(${FPS}*TB),${view('e')}[ref];[1:v]setpts=N/(${FPS}*TB),${view(projection)}[dist];[dist][ref]psnr`;
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'info', '-i', source, '-framerate', String(FPS), '-i', encoded, '-lavfi', graph, '-f', 'null', '-'], { encoding: 'utf8' });
   const m = /PSNR .*average:([\d.]+)/.exec(r.stderr ?? '');
   if (!m) throw new Error(`no PSNR for ${encoded}: ${(r.stderr ?? '').slice(-500)}`);

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // Entry point of index.html: lists live streams (origin /stat JSON) and VOD assets (egress listing, then each
-// asset's card), each as a card with its picture, linked to the player. A reference-style link (index.html?url=...) goes straight to the player.
+// asset's card), each as a card with its picture, linked to the player. A reference-style link (index.html?url=...)
+// goes straight to the player.
 import {
   ASSET_CARD_MAX_BYTES,
   assetCardUrl,
