@@ -28,11 +28,12 @@ const HEIGHT = WIDTH / 2;
 const FPS = 12;
 const KEEP = process.argv.includes('--keep');
 const PRESET = process.env.PRESET || 'veryfast';
-const CRFS = [22, 28, 34];
+// Per method, so each curve spans plain's viewport quality: the ROI is much sharper than plain at the same CRF.
+const CRFS = { plain: [22, 28, 34], tsp: [16, 22, 28], addroi: [34, 40, 46] };
 const VIEW_YAWS = [0, 30];
 const VIEWPORT = 480; // px, square, 90 degrees
-// The front face of the pyramid at the equirect's own density at the equator: 90 degrees of WIDTH / 360.
-const TSP_SIZE = Math.round((WIDTH * 90) / 360) * 2;
+// The pyramid's square: the same pixel count as the equirect's front half (WIDTH/2 x HEIGHT).
+const TSP_SIZE = Math.round(Math.sqrt((WIDTH / 2) * HEIGHT) / 16) * 16;
 // The front viewport (90 degrees each way) in the equirect, made sharper by a QP offset (x264's ROI scale: -1..1).
 const ROI = `addroi=x=iw*3/8:y=ih/4:w=iw/4:h=ih/2:qoffset=-0.4`;
 
@@ -55,7 +56,7 @@ function encode(source, name, filter, crf) {
 
 /** PSNR (dB, all planes) of the viewport at `yaw` rendered from `encoded` (in `projection`) against the source's. */
 function viewportPsnr(source, encoded, projection, yaw) {
-  const view = (input) => `v360=input=${input}:output=flat:h_fov=90:v_fov=90:yaw=${yaw}:w=${VIEWPORT}:h=${VIEWPORT}`;
+  const view = (input) => `v360=input=${input}:output=flat:h_fov=90:v_fov=90:yaw=${yaw}:w=${VIEWPORT}:h=${VIEWPORT}:interp=lanczos`;
   // Frame by frame: both sides numbered from 0 (a raw H.264 stream carries no timestamps of its own).
   const graph = `[0:v]setpts=N/(${FPS}*TB),${view('e')}[ref];[1:v]setpts=N/(${FPS}*TB),${view(projection)}[dist];[dist][ref]psnr`;
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'info', '-i', source, '-framerate', String(FPS), '-i', encoded, '-lavfi', graph, '-f', 'null', '-'], { encoding: 'utf8' });
@@ -69,12 +70,12 @@ function run() {
   const source = makeSource();
   const methods = [
     { name: 'plain', filter: '', projection: 'e' },
-    { name: 'tsp', filter: `v360=input=e:output=tsp:w=${TSP_SIZE}:h=${TSP_SIZE}`, projection: 'tsp' },
+    { name: 'tsp', filter: `v360=input=e:output=tsp:w=${TSP_SIZE}:h=${TSP_SIZE}:interp=lanczos`, projection: 'tsp' },
     { name: 'addroi', filter: ROI, projection: 'e' },
   ];
   const points = [];
   for (const m of methods) {
-    for (const crf of CRFS) {
+    for (const crf of CRFS[m.name]) {
       const e = encode(source, m.name, m.filter, crf);
       for (const yaw of VIEW_YAWS) {
         const psnr = viewportPsnr(source, e.path, m.projection, yaw);
