@@ -85,7 +85,7 @@ function run() {
     }
   }
   console.log(`\nsource ${WIDTH}x${HEIGHT} ${FPS} fps ${SECONDS} s (testsrc2 + grain through v360 c3x2 -> e); x264 ${PRESET}; tsp ${TSP_SIZE}x${TSP_SIZE}; ${ROI}`);
-  console.log('bits at equal viewport PSNR, against plain (negative = fewer bits):');
+  console.log('bits at equal viewport PSNR, against plain (positive = fewer bits):');
   const results = [];
   for (const yaw of VIEW_YAWS) {
     const curve = (method) => points.filter((p) => p.method === method && p.yaw === yaw).sort((a, b) => a.psnr - b.psnr);
