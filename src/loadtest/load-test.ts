@@ -11,6 +11,7 @@ import { Progress } from './progress';
 import { writeRunReport } from './report-files';
 import { buildRunReport, type RunReport } from './run-report';
 import { summaryText } from './run-summary';
+import { probeStreamLayout } from './stream-layout-probe';
 import type { Viewer } from './viewer-context';
 
 /** One load test from its settings: viewers, progress line, report files and the closing summary. */
@@ -69,6 +70,7 @@ export function startLoadTest(c: LoadtestConfig, deps: LoadTestDeps): RunningLoa
   });
   log.info({ target: masterUrl(c), mode: c.mode, threads: c.threads, rampupS: c.rampup, durationS: c.duration }, 'load test starting');
   const done = (async () => {
+    const layout = await probeStreamLayout(masterUrl(c), headerRecord(c.headers), c.timeout * 1000);
     if (c.progressInterval > 0) progress.start();
     const outcome = await runner.run();
     progress.stop();
@@ -83,6 +85,7 @@ export function startLoadTest(c: LoadtestConfig, deps: LoadTestDeps): RunningLoa
       startedAt: outcome.startedAt,
       endedAt: outcome.endedAt,
       endReason: outcome.reason,
+      ...(layout ? { layout } : {}),
     });
     const dir = c.out ? resolve(c.out) : defaultOutDir(outcome.startedAt);
     const files = await writeRunReport(dir, report);

@@ -1,3 +1,4 @@
+import { describeLayout } from '../shared/layout/stream-layout';
 import { ERROR_KINDS } from './error-kind';
 import { bitRate, bytes, card, ms, percent, reportPage, table } from './report-page';
 import { hitRatio, type RunReport, type TypeSummary } from './run-report';
@@ -9,7 +10,8 @@ export const COLORS = { p50: '#2f7d32', p90: '#1565c0', p99: '#c62828', seg: '#6
 
 export function describeRun(r: RunReport): string {
   const m = r.meta;
-  return `${m.mode} mode, ${m.threads} viewers, ramp-up ${m.rampupS} s, duration ${m.durationS} s, started ${m.startedAtIso}, ran ${m.elapsedS} s (${m.endReason})`;
+  const layout = m.layout ? `, layout ${describeLayout(m.layout)}` : '';
+  return `${m.mode} mode, ${m.threads} viewers${layout}, ramp-up ${m.rampupS} s, duration ${m.durationS} s, started ${m.startedAtIso}, ran ${m.elapsedS} s (${m.endReason})`;
 }
 
 export function runCharts(r: RunReport): string[] {

@@ -1,3 +1,4 @@
+import type { StreamLayout } from '../shared/layout/stream-layout';
 import { ERROR_KINDS, type ErrorKind } from './error-kind';
 import type { HistogramData } from './latency-histogram';
 import type { RequestType, Results, TypeStats } from './results';
@@ -19,6 +20,8 @@ export interface RunMeta {
   startedAt: number;
   endedAt: number;
   endReason: string;
+  /** The stream's projection and stereo, from the JSON beside its master, when it has one. */
+  layout?: StreamLayout;
 }
 
 export interface TypeSummary {

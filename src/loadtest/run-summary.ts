@@ -1,9 +1,11 @@
+import { describeLayout } from '../shared/layout/stream-layout';
 import { bitRate, ms, percent } from './report-page';
 import { hitRatio, type RunReport } from './run-report';
 
 /** The few lines printed when a run ends (the full figures are in the report). */
 export function summaryText(r: RunReport, files?: { html: string; json: string }): string {
-  const lines = [`load test ${r.meta.label}: ${r.meta.mode} mode, ${r.meta.threads} viewers, ${r.meta.elapsedS} s (${r.meta.endReason})`];
+  const layout = r.meta.layout ? `, layout ${describeLayout(r.meta.layout)}` : '';
+  const lines = [`load test ${r.meta.label}: ${r.meta.mode} mode, ${r.meta.threads} viewers${layout}, ${r.meta.elapsedS} s (${r.meta.endReason})`];
   for (const t of ['master', 'variant', 'segment', 'all'] as const) {
     const s = r.totals[t];
     lines.push(

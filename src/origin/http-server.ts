@@ -11,6 +11,7 @@ import type { LiveStreams } from './live-streams';
 import { hostHeaderProblem } from '../shared/http/host-header';
 import { secretEquals } from '../shared/secret-equal';
 import { answerRendition } from './packager/rendition-responder';
+import { thumbnailFile } from './live-thumbnails';
 import { renderStatPage, type StreamStat } from './stat-page';
 import type { InstantVodLibrary } from './instant-vod/instant-vod-library';
 import type { PlaybackGate, GateResult } from '../shared/playback/playback-gate';
@@ -58,6 +59,12 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 function fail(reply: FastifyReply, code: ErrorCode, ...args: unknown[]): FastifyReply {
   const err = scError(code, ...args);
   return reply.code(httpStatusOf(code)).send({ code, message: err.message });
+}
+
+/** For the request counter: the layout JSON and the thumbnail beside a master are neither playlists nor media. */
+function hlsRequestKind(path: string): 'playlist' | 'segment' | 'other' {
+  if (!path.startsWith('/hls/') || /\.(json|jpg)$/.test(path)) return 'other';
+  return path.endsWith('.m3u8') ? 'playlist' : 'segment';
 }
 
 /** The origin's HTTP side: live HLS under /hls/, /stat, /control, /healthz, /metrics and the player. */
@@ -141,7 +148,7 @@ export class OriginHttpServer {
       }
     });
     app.addHook('onResponse', async (req, reply) => {
-      const kind = req.url.startsWith('/hls/') ? (req.url.includes('.m3u8') ? 'playlist' : 'segment') : 'other';
+      const kind = hlsRequestKind(req.url.split('?')[0]);
       requests.inc({ kind, status: String(reply.statusCode) });
     });
 
@@ -160,12 +167,16 @@ export class OriginHttpServer {
           // The stream's layout (beside its master): fixed for a publish, cached like the master.
           res.header('Content-Type', 'application/json');
           res.header('Cache-Control', `max-age=${o.playlistMaxAge}`);
+        } else if (path.endsWith('.jpg')) {
+          // A live stream's thumbnail, renewed every THUMBNAIL_INTERVAL: cached as briefly as its master.
+          res.header('Content-Type', 'image/jpeg');
+          res.header('Cache-Control', `max-age=${o.playlistMaxAge}`);
         } else if (path.endsWith('.m4s') || path.endsWith('.mp4')) {
           res.header('Content-Type', path.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment');
           res.header('Cache-Control', `max-age=${o.segmentMaxAge}`);
         }
       },
-      allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4|json)$/.test(pathName) && !pathName.endsWith('.tmp'),
+      allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4|json|jpg)$/.test(pathName) && !pathName.endsWith('.tmp'),
     });
     if (o.vodDir) {
       const vodDir = resolve(o.vodDir);
@@ -181,8 +192,11 @@ export class OriginHttpServer {
         setHeaders: (res, path) => {
           if (/\.m3u8$/i.test(path)) res.header('Content-Type', 'application/vnd.apple.mpegurl').header('Cache-Control', 'max-age=60');
           else if (path.endsWith('.ts')) res.header('Content-Type', 'video/mp2t').header('Cache-Control', 'max-age=86400');
+          // The poster and the card the index reads (transcoder poster.ts): replaced by a re-run, like playlists.
+          else if (path.endsWith('.jpg')) res.header('Content-Type', 'image/jpeg').header('Cache-Control', 'max-age=60');
+          else if (path.endsWith('.json')) res.header('Content-Type', 'application/json').header('Cache-Control', 'max-age=60');
         },
-        allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4)$/i.test(pathName) && !UNSAFE_PATH.test(pathName.slice(1)),
+        allowedPath: (pathName) => /\.(m3u8|ts|m4s|mp4|jpg|json)$/i.test(pathName) && !UNSAFE_PATH.test(pathName.slice(1)),
       });
       // The player's index lists VOD assets: every folder with a master playlist.
       app.get('/vod/index.json', async (_req, reply) => {
@@ -292,6 +306,7 @@ export class OriginHttpServer {
         name: s.start.name,
         master: `${this.signed(`/hls/${s.start.name}`)}.m3u8`,
         publisher: s.start.addr,
+        startedAt: new Date(s.startedAt).toISOString(),
         uptimeSeconds: Math.round(uptime),
         bitrateKbps: uptime > 0 ? Math.round((s.start.inBytes() * 8) / uptime / 1000) : 0,
         clients: o.streams.viewerCount(s),
@@ -299,6 +314,8 @@ export class OriginHttpServer {
         ...(s.info.audio ? { audio: { ...s.info.audio } } : {}),
         unsupported: [...s.info.unsupported],
         ...(s.layout ? { layout: s.layout } : {}),
+        // A new URL per renewal, so caches (the edge, browsers) never show an old picture for long.
+        ...(s.thumbnailAt !== undefined ? { thumbnail: `/hls/${thumbnailFile(s.start.name)}?t=${s.thumbnailAt}` } : {}),
       };
     });
   }

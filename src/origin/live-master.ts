@@ -1,5 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { writeMasterPlaylist } from '../shared/hls-playlist';
+import { reqVideoLayout } from '../shared/layout/hls-video-layout';
+import type { StreamLayout } from '../shared/layout/stream-layout';
 import type { MediaInfo } from './media-info';
 
 export interface LiveMasterOptions {
@@ -7,6 +9,8 @@ export interface LiveMasterOptions {
   /** The variant playlist's URI relative to the master. */
   readonly variantUri: string;
   readonly info: MediaInfo;
+  /** HLS_VIDEO_LAYOUT: write REQ-VIDEO-LAYOUT (and version 12) once the stream's layout is known. */
+  readonly videoLayout?: boolean;
 }
 
 /**
@@ -18,8 +22,14 @@ export class LiveMaster {
   private last = '';
   private lastBandwidth = 0;
   private lastShape = '';
+  private layout: StreamLayout | undefined;
 
   constructor(private readonly opts: LiveMasterOptions) {}
+
+  /** The stream's layout, resolved when its video configuration arrives; a change rewrites the master. */
+  setLayout(layout: StreamLayout): void {
+    this.layout = layout;
+  }
 
   /** `segments`: bytes and seconds of the segments in the live playlist now. */
   async update(segments: ReadonlyArray<{ bytes: number; duration: number }>): Promise<void> {
@@ -43,8 +53,9 @@ export class LiveMaster {
       ...(info.video?.width ? { resolution: { width: info.video.width, height: info.video.height } } : {}),
       codecs,
       ...(info.frameRate ? { frameRate: Math.round(info.frameRate * 1000) / 1000 } : {}),
+      ...(this.opts.videoLayout && this.layout ? { videoLayout: reqVideoLayout(this.layout) } : {}),
     };
-    const shape = JSON.stringify([variant.codecs, variant.resolution]);
+    const shape = JSON.stringify([variant.codecs, variant.resolution, variant.videoLayout]);
     if (this.last && variant.bandwidth <= this.lastBandwidth && this.lastShape === shape) return;
     const master = writeMasterPlaylist({ variants: [variant], independentSegments: true });
     if (master === this.last) return;

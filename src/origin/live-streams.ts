@@ -53,8 +53,11 @@ export interface LiveStream {
   readonly viewers: Map<string, number>;
   warnedCodecs: Set<string>;
   readonly keyframes: KeyframeInterval;
+  readonly master: LiveMaster;
   /** Projection, stereo and initial view, resolved when the video configuration arrives. */
   layout?: StreamLayout;
+  /** When `/hls/<name>.jpg` was last renewed (see live-thumbnails.ts). */
+  thumbnailAt?: number;
 }
 
 export interface LiveStreamsOptions {
@@ -70,6 +73,8 @@ export interface LiveStreamsOptions {
   readonly format: 'fmp4' | 'ts';
   readonly partSeconds: number;
   readonly ffmpegPath: string;
+  /** HLS_VIDEO_LAYOUT: REQ-VIDEO-LAYOUT on the master's variant. */
+  readonly videoLayout: boolean;
   /** Set when every stream is recorded. */
   readonly record?: { readonly recDir: string; readonly maxBytes: number; readonly onPartClosed: (path: string) => void };
   readonly clock: Clock;
@@ -124,7 +129,7 @@ export class LiveStreams {
     const info = new MediaInfo();
     const o = this.opts;
     const variant = `${start.name}${o.variantSuffix}`;
-    const master = new LiveMaster({ masterPath: join(this.hlsDir, `${start.name}.m3u8`), variantUri: `${variant}/index.m3u8`, info });
+    const master = new LiveMaster({ masterPath: join(this.hlsDir, `${start.name}.m3u8`), variantUri: `${variant}/index.m3u8`, info, videoLayout: o.videoLayout });
     const common = { hlsDir: this.hlsDir, name: start.name, variantSuffix: o.variantSuffix, fragmentSeconds: o.fragmentSeconds, playlistSeconds: o.playlistSeconds, info, master, deleter: this.deleter, clock: o.clock, log: o.log };
     const instantVod = o.format === 'fmp4' ? o.instantVod?.writer(start.name) : undefined;
     const packager: StreamPackaging =
@@ -135,7 +140,7 @@ export class LiveStreams {
     const recorder = rec
       ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
       : undefined;
-    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, ...(instantVod ? { instantVod } : {}), viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds) };
+    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, ...(instantVod ? { instantVod } : {}), viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds), master };
     this.streams.set(start.name, stream);
     try {
       await packager.start();
@@ -180,6 +185,7 @@ export class LiveStreams {
     if (stream.layout && layoutJson(stream.layout) === json) return;
     stream.layout = layout;
     stream.packager.setLayout?.(layout);
+    stream.master.setLayout(layout);
     const path = join(this.hlsDir, `${stream.start.name}.json`);
     writeFile(`${path}.tmp`, json)
       .then(() => rename(`${path}.tmp`, path))

@@ -13,6 +13,7 @@ import { scError } from '../shared/errors';
 import { localFolderOf } from '../shared/local-folder';
 import { originSchema } from './config';
 import { LiveStreams } from './live-streams';
+import { LiveThumbnails } from './live-thumbnails';
 import { PublishHooks } from './publish-hooks';
 import { parsePublishKeys } from './publish-auth';
 import { RtmpIngest } from './rtmp-ingest';
@@ -82,11 +83,16 @@ void runProgram({
       format: config.hlsFormat,
       partSeconds: config.hlsPart,
       ffmpegPath: config.ffmpegPath,
+      videoLayout: config.hlsVideoLayout,
       ...(uploader ? { record: { recDir, maxBytes: config.recordMaxSize, onPartClosed: (p: string) => uploader!.add(p) } } : {}),
       clock,
       log,
     });
     await streams.start();
+    const thumbnails = config.thumbnailInterval > 0
+      ? new LiveThumbnails({ streams, hlsDir, variantSuffix: config.hlsVariantSuffix, ffmpegPath: config.ffmpegPath, intervalMs: config.thumbnailInterval * 1000, timeoutMs: config.thumbnailTimeout * 1000, clock, log })
+      : undefined;
+    thumbnails?.start();
     const hooks = new PublishHooks({ onPublish: config.onPublish, onPublishDone: config.onPublishDone, timeoutMs: config.hookTimeout * 1000, log });
     const rtmp = new RtmpIngest({
       host: config.host,
@@ -148,6 +154,7 @@ void runProgram({
         spot?.stop();
         // Publishers first, so every stream writes its final playlist while HTTP still serves it.
         await rtmp.close();
+        await thumbnails?.close();
         await http.close();
         streams.close();
         instantVod?.close();

@@ -5,6 +5,8 @@ export interface StreamStat {
   readonly name: string;
   readonly master: string;
   readonly publisher: string;
+  /** ISO 8601. */
+  readonly startedAt: string;
   readonly uptimeSeconds: number;
   readonly bitrateKbps: number;
   readonly clients: number;
@@ -13,6 +15,8 @@ export interface StreamStat {
   readonly unsupported: readonly string[];
   /** Projection, stereo and initial view, once the picture size is known. */
   readonly layout?: StreamLayout;
+  /** Path of the stream's thumbnail once one exists. */
+  readonly thumbnail?: string;
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

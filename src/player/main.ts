@@ -9,6 +9,7 @@ import { PlayerUi } from './player-ui';
 import { QualityMenu } from './quality-menu';
 import { fetchStreamLayout } from './layout-source';
 import { buildScene, lookAt, registerSceneComponents, showEye, showLayout } from './scene';
+import { showPoster } from './poster-overlay';
 import { StatsOverlay } from './stats-overlay';
 import { describeLayout, resolveLayout, type StreamLayout } from '../shared/layout/stream-layout';
 
@@ -29,6 +30,7 @@ function main(): void {
     return;
   }
 
+  showPoster(byId<HTMLImageElement>('sc-poster'), options.url, video);
   const AFRAME = aframe();
   const use3d = Boolean(AFRAME && hasWebGl());
   // Exposed for tests and for people debugging a stream in the console (the rest is added below).

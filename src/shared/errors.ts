@@ -38,6 +38,7 @@ const REGISTRY = {
   SC_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'upstream %s timed out' },
   SC_ERR_NOT_ACCEPTABLE: { status: 406, message: 'the object is stored %s-coded and the request does not accept that coding (Accept-Encoding)' },
   SC_ERR_ORIGINS_DOWN: { status: 503, message: 'no origin is answering; retry shortly' },
+  SC_ERR_THUMBNAIL: { status: 500, message: 'thumbnail of %s failed: %s' },
   SC_ERR_TRANSCODE: { status: 500, message: 'transcode of %s failed: %s' },
   SC_ERR_SHUTTING_DOWN: { status: 503, message: 'shutting down' },
   SC_ERR_LAYOUT: { status: 400, message: 'invalid stream layout: %s' },

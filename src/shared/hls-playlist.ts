@@ -2,6 +2,8 @@
  * HLS playlist text (RFC 8216): pure writers and parsers shared by the origin (live),
  * the transcoder (VOD masters), the edge (TTL decisions) and the load test.
  */
+import { VIDEO_LAYOUT_VERSION } from './layout/hls-video-layout';
+
 export interface MediaSegment {
   readonly uri: string;
   /** Seconds. */
@@ -30,6 +32,8 @@ export interface Variant {
   readonly frameRate?: number;
   /** GROUP-ID of the EXT-X-MEDIA audio rendition this variant plays with. */
   readonly audioGroup?: string;
+  /** REQ-VIDEO-LAYOUT (see layout/hls-video-layout.ts); the master must then declare version 12. */
+  readonly videoLayout?: string;
 }
 
 export interface AudioRendition {
@@ -78,7 +82,9 @@ function quoted(v: string): string {
 }
 
 export function writeMasterPlaylist(m: MasterPlaylist): string {
-  const lines = ['#EXTM3U', `#EXT-X-VERSION:${m.version ?? 3}`];
+  // A REQ- attribute needs version 12 (rfc8216bis section 8); raised here so no writer can forget it.
+  const version = m.variants.some((v) => v.videoLayout) ? Math.max(m.version ?? 3, VIDEO_LAYOUT_VERSION) : (m.version ?? 3);
+  const lines = ['#EXTM3U', `#EXT-X-VERSION:${version}`];
   if (m.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   for (const a of m.audio ?? []) {
     const attrs = [`TYPE=AUDIO`, `GROUP-ID=${quoted(a.groupId)}`, `NAME=${quoted(a.name)}`, `DEFAULT=${a.isDefault ? 'YES' : 'NO'}`, `AUTOSELECT=YES`];
@@ -95,6 +101,7 @@ export function writeMasterPlaylist(m: MasterPlaylist): string {
     if (v.resolution) attrs.push(`RESOLUTION=${v.resolution.width}x${v.resolution.height}`);
     if (v.frameRate !== undefined) attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`);
     if (v.audioGroup) attrs.push(`AUDIO=${quoted(v.audioGroup)}`);
+    if (v.videoLayout) attrs.push(`REQ-VIDEO-LAYOUT=${quoted(v.videoLayout)}`);
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
   }
   return lines.join('\n') + '\n';
@@ -180,6 +187,7 @@ export function parseMasterPlaylist(text: string): MasterPlaylist {
         ...(attrs.CODECS ? { codecs: attrs.CODECS.split(',') } : {}),
         ...(attrs['FRAME-RATE'] ? { frameRate: Number(attrs['FRAME-RATE']) } : {}),
         ...(attrs.AUDIO ? { audioGroup: attrs.AUDIO } : {}),
+        ...(attrs['REQ-VIDEO-LAYOUT'] ? { videoLayout: attrs['REQ-VIDEO-LAYOUT'] } : {}),
       });
       attrs = undefined;
     }

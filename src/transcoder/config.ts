@@ -57,6 +57,7 @@ export const transcoderSchema = {
   notifyAttempts: setting('NOTIFY_ATTEMPTS', 5, integer({ min: 1, max: 20 }), 'tries per notice (exponential backoff with jitter between them, on network errors, 429 and 5xx)'),
   notifyTimeout: setting('NOTIFY_TIMEOUT', 10, seconds({ min: 0.1, max: 300 }), 'time limit of one notice attempt'),
   vodBaseUrl: setting('VOD_BASE_URL', '', optionalHttpUrl, 'public URL of the egress store (e.g. https://cdn.example.com/vod) for masterUrl in notices; empty = the store\'s own URL'),
+  posterTimeout: setting('POSTER_TIMEOUT', 30, seconds({ min: 0, max: 600 }), 'time limit of the ffmpeg run making each asset\'s poster (<master>.jpg: a rectilinear view of where a 360 video starts, one eye of stereo) beside its card (asset.json, read by the index); 0 = neither'),
   cubemap: setting('CUBEMAP', false, bool, 'also produce a 3x2 cubemap rendition set (v360) from 2:1 equirectangular sources, in MANIFEST_CUBEMAP.M3U8'),
   s3Endpoint: setting('S3_ENDPOINT', '', optionalHttpUrl, 'S3-compatible endpoint (path-style); empty = AWS'),
   sqsEndpoint: setting('SQS_ENDPOINT', '', optionalHttpUrl, 'SQS-compatible endpoint; empty = from the queue URL'),

@@ -1,6 +1,6 @@
 import type { FfprobeData, FfprobeStream } from 'fluent-ffmpeg';
 import { SpherecastError } from '../shared/errors';
-import { runBoundedChild } from './bounded-child';
+import { runBoundedChild } from '../shared/bounded-child';
 import { fileUrl, safeInputArgs } from './safe-input';
 import type { SourceContainer } from './source-container';
 

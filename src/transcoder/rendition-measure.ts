@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
 import { parseMediaPlaylist } from '../shared/hls-playlist';
 import { avcCodecString, hexDumpToBuffer } from './avc-codec';
-import { runBoundedChild } from './bounded-child';
+import { runBoundedChild } from '../shared/bounded-child';
 import { parseRate } from './probe';
 import { fileUrl } from './safe-input';
 

@@ -71,6 +71,7 @@ export async function startWorker(config: TranscoderConfig, log: Logger): Promis
     metrics,
     notifiers,
     vodBaseUrl: config.vodBaseUrl || undefined,
+    posterTimeoutSeconds: config.posterTimeout,
   });
   const server = new MetricsServer({ host: config.metricsHost, port: config.metricsPort, registry, log, healthy: () => worker.accepting });
   await server.start();

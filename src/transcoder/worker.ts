@@ -9,9 +9,11 @@ import { parseS3Event, type S3Event, type S3EventObject } from '../shared/s3-eve
 import { failedNotice, succeededNotice, type CompletionNotice } from './completion-notice';
 import type { Notifiers } from './notifier';
 import { isPermanentFailure } from './permanent-failure';
+import { publishPoster } from './poster';
 import { publishAsset } from './publisher';
+import { maxPixelsOf } from './source-limits';
 import { assetName, extensionOf, isVideoKey } from './source-key';
-import { TranscodeJob, type TranscodeOptions } from './transcode';
+import { TranscodeJob, type TranscodeOptions, type TranscodeResult } from './transcode';
 import type { TranscoderMetrics } from './transcoder-metrics';
 
 export type TranscodeSettings = Pick<
@@ -47,6 +49,8 @@ export interface WorkerOptions {
   readonly notifiers?: Notifiers;
   /** Public base URL of the egress store, for the master URL in notices. */
   readonly vodBaseUrl?: string;
+  /** POSTER_TIMEOUT in seconds; 0 = no poster and card (see poster.ts). */
+  readonly posterTimeoutSeconds?: number;
 }
 
 interface Active {
@@ -241,6 +245,29 @@ export class TranscodeWorker {
     return assetName(this.relativeKey(obj));
   }
 
+  /** The asset's poster and card, once it is published. Never throws: the asset plays without them. */
+  private async publishPoster(input: string, outDir: string, name: string, result: TranscodeResult, log: Logger): Promise<void> {
+    const timeout = this.opts.posterTimeoutSeconds ?? 0;
+    if (timeout <= 0) return;
+    const t = this.opts.transcode;
+    await publishPoster({
+      store: this.opts.egress,
+      prefix: name,
+      outDir,
+      master: result.masters[0],
+      input,
+      container: result.container,
+      maxPixels: maxPixelsOf(t.sourceLimits),
+      source: result.source,
+      renditions: result.renditions,
+      ffmpegPath: t.ffmpegPath,
+      timeoutMs: timeout * 1000,
+      signal: this.stopping.signal,
+      now: new Date(),
+      log,
+    }).catch((err) => log.warn({ code: (err as { code?: string }).code }, `no asset card: ${(err as Error).message}`));
+  }
+
   /** Never throws; close() cuts its retries short. */
   private async notify(notice: CompletionNotice): Promise<void> {
     await this.opts.notifiers?.send(notice, this.stopping.signal);
@@ -276,6 +303,7 @@ export class TranscodeWorker {
       const result = await job.run();
       active.job = undefined;
       await publishAsset({ store: this.opts.egress, outDir, prefix: name, masters: result.masters, log });
+      await this.publishPoster(input, outDir, name, result, log);
       await this.notify(
         succeededNotice({
           asset: name,

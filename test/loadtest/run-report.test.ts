@@ -2,6 +2,7 @@ import t from 'tap';
 import { Results } from '../../src/loadtest/results';
 import { buildRunReport, checkRunReport, hitRatio, type RunMeta } from '../../src/loadtest/run-report';
 import { renderRunReport } from '../../src/loadtest/report-html';
+import { summaryText } from '../../src/loadtest/run-summary';
 import { comparisonRows, renderComparison } from '../../src/loadtest/report-compare';
 
 const START = 1_700_000_000_000;
@@ -86,4 +87,12 @@ t.test('the comparison puts both runs in one table with B/A and both lines in ea
   const html = renderComparison(a, b);
   const p90 = /<figure class="chart" id="chart-segment-p90">(.*?)<\/figure>/s.exec(html)![1];
   t.same([...p90.matchAll(/<polyline data-series="([^"]+)"/g)].map((m) => m[1]), ['A: origin', 'B: edge']);
+});
+
+t.test('the stream\'s layout is named in the report page and the summary when it is known', async (t) => {
+  const rep = buildRunReport(sampleResults(20), meta({ layout: { projection: 'equirect', stereo: 'top-bottom' } }));
+  t.same(rep.meta.layout, { projection: 'equirect', stereo: 'top-bottom' });
+  t.match(renderRunReport(rep), /2 viewers, layout equirect, top-bottom, ramp-up/);
+  t.match(summaryText(rep), /^load test edge <tier>: player mode, 2 viewers, layout equirect, top-bottom, /);
+  t.notMatch(renderRunReport(buildRunReport(sampleResults(20), meta())), /layout/, 'nothing when unknown');
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { renderStatPage } from '../../src/origin/stat-page';
 
 t.test('the stat page shows each stream and escapes what publishers control', async (t) => {
-  const html = renderStatPage([{ name: 'cam<1>', master: '/hls/cam.m3u8', publisher: '10.0.0.1:5000', uptimeSeconds: 12, bitrateKbps: 660, clients: 3, video: { codec: 'avc1.64001f', width: 1280, height: 720, frameRate: 30 }, audio: { codec: 'mp4a.40.2', sampleRate: 48000, channels: 2 }, unsupported: [], layout: { projection: 'equirect', stereo: 'top-bottom' } }], new Date(0));
+  const html = renderStatPage([{ name: 'cam<1>', master: '/hls/cam.m3u8', publisher: '10.0.0.1:5000', startedAt: '1970-01-01T00:00:00.000Z', uptimeSeconds: 12, bitrateKbps: 660, clients: 3, video: { codec: 'avc1.64001f', width: 1280, height: 720, frameRate: 30 }, audio: { codec: 'mp4a.40.2', sampleRate: 48000, channels: 2 }, unsupported: [], layout: { projection: 'equirect', stereo: 'top-bottom' } }], new Date(0));
   t.match(html, '1280x720 @ 30.00 fps');
   t.match(html, /<th>Layout<\/th>/);
   t.match(html, /equirect/);

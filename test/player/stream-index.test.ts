@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatUptime, parseStat, parseVodIndex, playerLink } from '../../src/player/stream-index';
+import { assetCardUrl, formatDuration, formatUptime, layoutLabel, layoutOf, parseAssetCard, parseStat, parseVodIndex, playerLink } from '../../src/player/stream-index';
 
 const stat = 'http://origin.test:8080/stat?format=json';
 
@@ -9,8 +9,56 @@ t.test('reads streams from /stat, resolving master paths against the stat URL', 
     stat,
   );
   t.same(entries, [
-    { name: 'test', url: 'http://origin.test:8080/hls/test.m3u8', resolution: '1920×960', codecs: 'H264 + AAC', viewers: 3, uptimeSeconds: 3700 },
+    { name: 'test', url: 'http://origin.test:8080/hls/test.m3u8', resolution: '1920×960', codecs: 'H264 + AAC', viewers: 3, uptimeSeconds: 3700, startedAt: undefined, thumbnail: undefined, layout: undefined },
   ]);
+});
+
+t.test('reads the start time, thumbnail and layout of each stream from /stat', async (t) => {
+  const [e] = parseStat(
+    { streams: [{ name: 'vr', startedAt: '2026-11-26T12:00:00.000Z', thumbnail: '/hls/vr.jpg?t=5', layout: { projection: 'equirect180', stereo: 'side-by-side', view: { yaw: 30, pitch: 0 } } }] },
+    stat,
+  );
+  t.equal(e.startedAt, '2026-11-26T12:00:00.000Z');
+  t.equal(e.thumbnail, 'http://origin.test:8080/hls/vr.jpg?t=5');
+  t.same(e.layout, { projection: 'equirect180', stereo: 'side-by-side', view: { yaw: 30, pitch: 0 } });
+  const [bad] = parseStat({ streams: [{ name: 'x', startedAt: 'yesterday', thumbnail: 'javascript:alert(1)', layout: { projection: 'sphere', stereo: 'mono' } }] }, stat);
+  t.same([bad.startedAt, bad.thumbnail, bad.layout], [undefined, undefined, undefined], 'bad values are left out');
+});
+
+t.test('reads an asset card: title, date, duration, size, layout, renditions and the poster beside it', async (t) => {
+  const url = assetCardUrl('https://cdn.test/vod/cam-1/MANIFEST.M3U8?x=1');
+  t.equal(url, 'https://cdn.test/vod/cam-1/asset.json');
+  const card = parseAssetCard(
+    {
+      version: 1, title: 'cam', recordedAt: '2025-11-25T19:46:40.000Z', publishedAt: '2026-01-01T00:00:00.000Z', duration: 3723.4,
+      width: 3840, height: 1920, layout: { projection: 'equirect', stereo: 'top-bottom', yaw: 90, pitch: 0 },
+      renditions: [{ width: 1920, height: 960 }, { width: 'x', height: 1 }, { width: 960, height: 480 }], master: 'MANIFEST.M3U8', poster: 'MANIFEST.jpg',
+    },
+    url,
+  );
+  t.same(card, {
+    title: 'cam',
+    date: { iso: '2025-11-25T19:46:40.000Z', kind: 'recorded' },
+    durationSeconds: 3723.4,
+    resolution: '3840×1920',
+    layout: { projection: 'equirect', stereo: 'top-bottom', view: { yaw: 90, pitch: 0 } },
+    renditions: ['1920×960', '960×480'],
+    poster: 'https://cdn.test/vod/cam-1/MANIFEST.jpg',
+  });
+  t.same(parseAssetCard({ publishedAt: '2026-01-01T00:00:00Z' }, url).date, { iso: '2026-01-01T00:00:00.000Z', kind: 'published' });
+  t.same(parseAssetCard('junk', url), { title: undefined, date: undefined, durationSeconds: undefined, resolution: undefined, layout: undefined, renditions: [], poster: undefined });
+  t.equal(parseAssetCard({ poster: 'javascript:alert(1)' }, url).poster, undefined);
+  t.equal(parseAssetCard({ renditions: Array.from({ length: 100 }, () => ({ width: 2, height: 2 })) }, url).renditions.length, 16, 'bounded');
+});
+
+t.test('layouts and durations read naturally', async (t) => {
+  t.equal(layoutLabel({ projection: 'equirect', stereo: 'mono' }), '360°');
+  t.equal(layoutLabel({ projection: 'equirect180', stereo: 'side-by-side' }), '180° · 3D side-by-side');
+  t.equal(layoutLabel({ projection: 'flat', stereo: 'mono' }), 'flat');
+  t.equal(formatDuration(42), '0:42');
+  t.equal(formatDuration(3723.4), '1:02:03');
+  t.equal(formatDuration(undefined), undefined);
+  t.same(layoutOf({ projection: 'cubemap', stereo: 'mono', yaw: 500 }), { projection: 'cubemap', stereo: 'mono' }, 'an angle out of range is dropped');
 });
 
 t.test('tolerates missing and wrong fields and bad entries', async (t) => {

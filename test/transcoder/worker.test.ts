@@ -65,7 +65,8 @@ t.test('a recording on the queue becomes <asset name>/MANIFEST.M3U8 in egress, m
   const files = filesUnder(assetDir);
   t.ok(files.some((f) => f.endsWith('.ts')));
   const masterTime = statSync(join(assetDir, 'MANIFEST.M3U8')).mtimeMs;
-  t.ok(files.every((f) => statSync(f).mtimeMs <= masterTime), 'the master was written last');
+  // The poster and the card (poster.ts) follow the asset; nothing the master names does.
+  t.ok(files.filter((f) => !/(\.jpg|asset\.json)$/.test(f)).every((f) => statSync(f).mtimeMs <= masterTime), 'the master was written last');
   await until(() => queueFiles(r, 'inflight').length === 0, 'message deleted');
   t.same([queueFiles(r, 'ready'), queueFiles(r, 'inflight'), queueFiles(r, 'dead')], [[], [], []], 'the message is gone');
   t.same(readdirSync(join(r.media, 'transcoder-scratch')), [], 'scratch cleaned up');

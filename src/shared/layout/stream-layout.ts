@@ -1,6 +1,7 @@
 // The layout of a stream's picture: how it maps onto the sphere (projection), how the two eyes share the frame
 // (stereo) and where the viewer looks first (initial view). Pure, shared by the origin (publish URL), the writers of
 // the JSON beside each master playlist, and the player. Browser-safe: no Node imports.
+import { besideMaster } from '../beside-master';
 import { scError } from '../errors';
 
 export const PROJECTIONS = ['flat', 'equirect', 'equirect180', 'cubemap', 'eac'] as const;
@@ -157,15 +158,9 @@ export function resolveLayout(
   return layout;
 }
 
-/**
- * Where a master playlist's layout JSON lives: the same URL or path with the `.m3u8` (any case) at the end of the
- * path replaced by `.json`; a query string or fragment is kept. Refuses (SC_ERR_LAYOUT) anything else.
- *   /hls/test.m3u8 -> /hls/test.json, https://cdn.example/vod/a/MANIFEST.M3U8?t=1 -> .../MANIFEST.json?t=1
- */
+/** Where a master playlist's layout JSON lives: `.m3u8` -> `.json` (see beside-master.ts). */
 export function layoutJsonUrl(masterUrl: string): string {
-  const m = /^([^?#]*[^/?#])\.m3u8([?#][\s\S]*)?$/i.exec(masterUrl);
-  if (!m) throw scError('SC_ERR_LAYOUT', `"${masterUrl.slice(0, 200)}" is not the URL of a .m3u8 playlist`);
-  return `${m[1]}.json${m[2] ?? ''}`;
+  return besideMaster(masterUrl, 'json');
 }
 
 /** The JSON written beside a master playlist: `{"layout":{"projection":...,"stereo":...[,"yaw":..,"pitch":..]}}`. */

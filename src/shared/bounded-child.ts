@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { SpherecastError } from '../shared/errors';
+import { SpherecastError } from './errors';
 
 export interface BoundedChildOptions {
   /** Names the work in errors (an object key rather than a scratch path). */
