@@ -1,6 +1,15 @@
 import { awsCallLogSetting } from '../shared/aws-call-log';
 import { setting } from '../shared/config/config';
-import { bool, decimal, integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
+import { bool, decimal, integer, json, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
+import { parseVideoRungs, X264_PRESETS } from '../shared/abr-ladder';
+
+/** LIVE_LADDER as canonical JSON text ('' = off), so --help shows what it takes; read with parseVideoRungs. */
+const liveLadderText = (raw: unknown): string => {
+  if (raw === '' || raw === undefined) return '';
+  const parsed = json((v) => v)(raw);
+  parseVideoRungs(parsed);
+  return JSON.stringify(parsed);
+};
 
 /** Every origin setting: default, environment variable, help line. RTMP_PORT, HTTP_PORT, MEDIA_DIR, HLS_FRAGMENT and HLS_PLAYLIST_LENGTH are a contract. */
 export const originSchema = {
@@ -13,6 +22,9 @@ export const originSchema = {
   hlsPlaylistLength: setting('HLS_PLAYLIST_LENGTH', 20, seconds({ min: 2, max: 3600 }), 'sliding window of the live playlist in seconds'),
   hlsFormat: setting('HLS_FORMAT', 'fmp4' as 'fmp4' | 'ts', oneOf(['fmp4', 'ts'] as const), 'live segment format: fmp4 (CMAF, packaged in process, Low-Latency HLS parts; H.264, HEVC, AAC) or ts (MPEG-TS through one ffmpeg per stream, the reference layout)'),
   hlsPart: setting('HLS_PART', 0.2, seconds({ min: 0.1, max: 2 }), 'Low-Latency HLS part duration in seconds (fmp4), rounded up to whole frames'),
+  liveLadder: setting('LIVE_LADDER', '', liveLadderText, 'live ABR ladder (HLS_FORMAT=fmp4, H.264 sources) as JSON like LADDER without the audio entry: [{"width":640,"height":360,"bitrate":"500k"},...]; one ffmpeg per stream encodes every rung smaller than the source (fitted to its aspect) with keyframes at the source\'s, carrying its audio; empty = off'),
+  liveLadderPreset: setting('LIVE_LADDER_PRESET', 'veryfast' as (typeof X264_PRESETS)[number], oneOf(X264_PRESETS), 'x264 preset of the live ladder\'s renditions (tuned for zero latency)'),
+  liveLadderMaxLag: setting('LIVE_LADDER_MAX_LAG', 6, seconds({ min: 0.5, max: 600 }), 'a stream\'s ladder encoder that trails the source by more than this (seconds of media) is slower than real time: it is stopped and its renditions leave the master'),
   defaultProjection: setting('DEFAULT_PROJECTION', 'auto' as 'auto' | 'flat' | 'equirect' | 'equirect180' | 'cubemap' | 'eac', oneOf(['auto', 'flat', 'equirect', 'equirect180', 'cubemap', 'eac'] as const), 'projection of a stream that names none (publish URL ?projection=, STREAM_LAYOUTS); auto = a 2:1 picture is mono equirect, anything else flat'),
   streamLayouts: setting('STREAM_LAYOUTS', [] as readonly string[], list(pattern(/^[A-Za-z0-9_*?-]{1,64}=[A-Za-z0-9./-]{1,64}$/, 'pattern=projection[/stereo[/yaw[/pitch]]]')), 'comma-separated layouts by stream name pattern, e.g. cam360-*=equirect/top-bottom,vr180=equirect180/side-by-side/0/-10; a publish URL\'s ?projection=&stereo=&yaw=&pitch= wins'),
   hlsVariantSuffix: setting('HLS_VARIANT_SUFFIX', '_1280', pattern(/^[A-Za-z0-9_-]{0,32}$/, 'letters, digits, _ or -'), 'suffix of the variant folder: /hls/<name><suffix>/index.m3u8'),

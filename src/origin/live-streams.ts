@@ -14,6 +14,7 @@ import { DelayedUnlink } from './delayed-unlink';
 import { finishLeftoverPlaylists } from './hls-leftovers';
 import { KeyframeInterval } from './keyframe-interval';
 import { scError } from '../shared/errors';
+import { LiveLadder, type LiveLadderSettings } from './live-ladder';
 
 /** One publish in progress, as the ingest hands it over. */
 export interface PublishStart {
@@ -51,6 +52,8 @@ export interface LiveStream {
   readonly keyframes: KeyframeInterval;
   /** Projection, stereo and initial view, resolved when the video configuration arrives. */
   layout?: StreamLayout;
+  /** The live ladder's renditions (LIVE_LADDER, fMP4 only). */
+  readonly ladder?: LiveLadder;
 }
 
 export interface LiveStreamsOptions {
@@ -64,6 +67,8 @@ export interface LiveStreamsOptions {
   readonly ffmpegPath: string;
   /** Set when every stream is recorded. */
   readonly record?: { readonly recDir: string; readonly maxBytes: number; readonly onPartClosed: (path: string) => void };
+  /** LIVE_LADDER: renditions encoded from each stream (fMP4 only). */
+  readonly ladder?: LiveLadderSettings & { readonly onDropped?: (reason: 'behind' | 'exited') => void };
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -123,7 +128,11 @@ export class LiveStreams {
     const recorder = rec
       ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
       : undefined;
-    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds) };
+    const ladder =
+      o.ladder && packager instanceof LivePackager
+        ? new LiveLadder({ ...o.ladder, ...common, partSeconds: o.partSeconds, source: { packager, variant, info } })
+        : undefined;
+    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, ladder, viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds) };
     this.streams.set(start.name, stream);
     try {
       await packager.start();
@@ -152,10 +161,12 @@ export class LiveStreams {
       if (this.opts.format === 'ts') return this.warnOnce(stream, 'video HEVC (HLS_FORMAT=ts)');
       stream.packager.write(dts, body, kind, tag);
       if (stream.recorder) this.warnOnce(stream, 'video HEVC in recordings');
+      stream.ladder?.write(dts, kind, tag);
       return;
     }
     stream.packager.write(dts, body, kind, tag);
     stream.recorder?.write(dts, body, kind, tag);
+    stream.ladder?.write(dts, kind, tag);
   }
 
   /** The layout for this picture size; written into the packaging and beside the master as `<name>.json`. */
@@ -167,6 +178,7 @@ export class LiveStreams {
     if (stream.layout && layoutJson(stream.layout) === json) return;
     stream.layout = layout;
     stream.packager.setLayout?.(layout);
+    stream.ladder?.setLayout(layout);
     const path = join(this.hlsDir, `${stream.start.name}.json`);
     writeFile(`${path}.tmp`, json)
       .then(() => rename(`${path}.tmp`, path))
@@ -183,9 +195,11 @@ export class LiveStreams {
   /** The live LL-HLS rendition behind a variant folder name (`<name><suffix>`), while it is live. */
   rendition(variantDir: string): LiveRendition | undefined {
     const suffix = this.opts.variantSuffix;
-    if (!variantDir.endsWith(suffix)) return undefined;
-    const r = this.streams.get(variantDir.slice(0, variantDir.length - suffix.length))?.packager.rendition;
-    return r && !r.isEnded ? r : undefined;
+    const r = variantDir.endsWith(suffix) ? this.streams.get(variantDir.slice(0, variantDir.length - suffix.length))?.packager.rendition : undefined;
+    if (r) return r.isEnded ? undefined : r;
+    // A ladder rendition's folder is `<name>_<rung>`.
+    const cut = variantDir.lastIndexOf('_');
+    return cut > 0 ? this.streams.get(variantDir.slice(0, cut))?.ladder?.rendition(variantDir) : undefined;
   }
 
   private checkKeyframes(stream: LiveStream, dts: number): void {
@@ -199,7 +213,7 @@ export class LiveStreams {
 
   async end(stream: LiveStream): Promise<void> {
     if (this.streams.get(stream.start.name) === stream) this.streams.delete(stream.start.name);
-    await Promise.all([stream.packager.close(), stream.recorder?.close()]);
+    await Promise.all([stream.packager.close(), stream.recorder?.close(), stream.ladder?.close()]);
     this.log.info({ stream: stream.start.name, seconds: Math.round((this.opts.clock.now() - stream.startedAt) / 1000) }, 'publish ended');
   }
 

@@ -11,6 +11,8 @@ import { systemClock } from '../shared/clock';
 import { createMetricsRegistry } from '../shared/metrics';
 import { scError } from '../shared/errors';
 import { localFolderOf } from '../shared/local-folder';
+import { parseVideoRungs } from '../shared/abr-ladder';
+import { Counter } from 'prom-client';
 import { originSchema } from './config';
 import { LiveStreams } from './live-streams';
 import { PublishHooks } from './publish-hooks';
@@ -53,6 +55,8 @@ void runProgram({
       await uploader.start();
     }
     const metrics = createMetricsRegistry('origin');
+    if (config.liveLadder && config.hlsFormat !== 'fmp4') throw scError('SC_ERR_CONFIG', 'LIVE_LADDER needs HLS_FORMAT=fmp4 (the renditions come back through the in-process packager)');
+    const ladderDrops = new Counter({ name: 'spherecast_origin_ladder_dropped_total', help: 'live ladders stopped mid-stream, by reason (behind real time, encoder exited)', labelNames: ['reason'], registers: [metrics] });
     const streams = new LiveStreams({
       mediaDir: config.mediaDir,
       variantSuffix: config.hlsVariantSuffix,
@@ -62,6 +66,18 @@ void runProgram({
       partSeconds: config.hlsPart,
       ffmpegPath: config.ffmpegPath,
       ...(uploader ? { record: { recDir, maxBytes: config.recordMaxSize, onPartClosed: (p: string) => uploader!.add(p) } } : {}),
+      ...(config.liveLadder
+        ? {
+            ladder: {
+              rungs: parseVideoRungs(JSON.parse(config.liveLadder)),
+              preset: config.liveLadderPreset,
+              maxLagSeconds: config.liveLadderMaxLag,
+              maxTagBytes: config.rtmpMaxMessage,
+              ffmpegPath: config.ffmpegPath,
+              onDropped: (reason: string) => ladderDrops.inc({ reason }),
+            },
+          }
+        : {}),
       clock,
       log,
     });

@@ -39,6 +39,7 @@ const REGISTRY = {
   SC_ERR_TRANSCODE: { status: 500, message: 'transcode of %s failed: %s' },
   SC_ERR_SHUTTING_DOWN: { status: 503, message: 'shutting down' },
   SC_ERR_LAYOUT: { status: 400, message: 'invalid stream layout: %s' },
+  SC_ERR_LIVE_LADDER: { status: 500, message: 'live ladder of %s: %s' },
 } as const;
 
 export type ErrorCode = keyof typeof REGISTRY;
