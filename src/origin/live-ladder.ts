@@ -65,6 +65,8 @@ interface Rung {
 const MAX_HELD_BYTES = 16 * 1024 * 1024;
 /** How long ffmpeg may take to flush its last frames at the end of a stream before it is killed. */
 const CLOSE_GRACE_MS = 5000;
+/** Seconds of source media ffmpeg may take to give back its first frames, on top of LIVE_LADDER_MAX_LAG. */
+const START_GRACE_SECONDS = 10;
 /** Source bytes ffmpeg has not taken yet, beyond which it is behind whatever the timestamps say. */
 const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
 
@@ -92,6 +94,8 @@ export class LiveLadder {
   private fedFromDts = 0;
   private sourceDts = 0;
   private lagMs = 0;
+  /** The lag when every rung had given back its first frame: what starting ffmpeg took, allowed on top. */
+  private startLagMs?: number;
   private starting?: Promise<void>;
   private closing?: Promise<void>;
 
@@ -257,13 +261,21 @@ export class LiveLadder {
     return this.state === 'running' ? this.rungs : [];
   }
 
-  /** The encoder falls behind when its output trails the source's media time (or its input piles up). */
+  /**
+   * The encoder falls behind when its output trails the source's media time by more than it did
+   * once started (ffmpeg's start-up, which it catches up on), plus LIVE_LADDER_MAX_LAG; or when
+   * its input piles up.
+   */
   private checkLag(): void {
-    const outputs = this.rungs.map((r) => r.lastVideoDts ?? this.fedFromDts);
-    this.lagMs = this.sourceDts - Math.min(...outputs);
+    const outputs = this.rungs.map((r) => r.lastVideoDts);
+    const started = outputs.every((d) => d !== undefined);
+    this.lagMs = this.sourceDts - Math.min(...outputs.map((d) => d ?? this.fedFromDts));
+    if (started) this.startLagMs ??= this.lagMs;
+    const allowedMs = (this.opts.maxLagSeconds + (started ? 0 : START_GRACE_SECONDS)) * 1000 + (this.startLagMs ?? 0);
     const backlog = this.encoder!.backlogBytes;
-    if (this.lagMs > this.opts.maxLagSeconds * 1000) {
-      this.drop('behind', `the encoder is ${(this.lagMs / 1000).toFixed(1)} s of media behind the source (LIVE_LADDER_MAX_LAG ${this.opts.maxLagSeconds} s): slower than real time`);
+    if (this.lagMs > allowedMs) {
+      const what = started ? `the encoder is ${(this.lagMs / 1000).toFixed(1)} s of media behind the source` : `the encoder gave back no frames of every rung in ${(this.lagMs / 1000).toFixed(1)} s of media`;
+      this.drop('behind', `${what} (LIVE_LADDER_MAX_LAG ${this.opts.maxLagSeconds} s): slower than real time`);
     } else if (backlog > MAX_BACKLOG_BYTES) {
       this.drop('behind', `the encoder left ${backlog} source bytes unread: slower than real time`);
     }
