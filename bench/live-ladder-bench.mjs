@@ -2,8 +2,8 @@
 // stream published with -c copy into spherecast's origin three times: without a ladder, with one
 // rung and with two. Reports the origin's CPU (its whole process tree, the ladder's ffmpeg
 // included) for each, so the CPU of one rendition and the fixed cost of the shared decode show,
-// and the latency the ladder adds: for each LL-HLS part listed in both, how much later the rung's
-// playlist lists it than the source's.
+// and the latency the ladder adds: for each LL-HLS part listed in both (after a warm-up), how much
+// later the rung's playlist lists it than the source's.
 import { spawn, execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { freePort } from './free-port.mjs';
@@ -29,7 +29,20 @@ async function run(label, ladder, { work, seconds, clipFile, cpuSecondsOfTree, w
   const http = `http://127.0.0.1:${httpPort}`;
   const env = { ...process.env, HOST: '127.0.0.1', RTMP_PORT: String(rtmpPort), HTTP_PORT: String(httpPort), MEDIA_DIR: media, HLS_FRAGMENT: String(FRAGMENT), HLS_PLAYLIST_LENGTH: '20', LOG_LEVEL: 'warn', PUBLIC_DIR: '', RECORD: 'off', LIVE_LADDER: ladder.length ? JSON.stringify(ladder) : '' };
   const proc = spawn(process.execPath, [resolve('dist/origin.js')], { env, stdio: 'ignore' });
-  await waitHttp(`${http}/healthz`);
+  try {
+    // Up to a minute: on a loaded machine the origin's start alone can outlast waitHttp's 15 s.
+    for (let i = 0; ; i++) {
+      try {
+        await waitHttp(`${http}/healthz`);
+        break;
+      } catch (err) {
+        if (i === 3) throw err;
+      }
+    }
+  } catch (err) {
+    proc.kill('SIGTERM');
+    throw err;
+  }
   const pub = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-i', clipFile, '-t', String(seconds), '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${rtmpPort}/live/lad`], { stdio: 'ignore' });
   const firstSeen = { source: new Map(), rung: new Map() };
   const measureLatency = ladder.length > 0;
@@ -52,7 +65,8 @@ async function run(label, ladder, { work, seconds, clipFile, cpuSecondsOfTree, w
           }
           const [s, r] = await Promise.all(['lad_1280', rungVariant].map(async (v) => (v ? (await fetch(`${http}/hls/${v}/index.m3u8`)).text() : '')));
           const now = Date.now();
-          for (const p of parts(s)) if (!firstSeen.source.has(p)) firstSeen.source.set(p, now);
+          // After the warm-up only: ffmpeg's start is a one-off, not latency every part pays.
+          for (const p of parts(s)) if (!firstSeen.source.has(p)) firstSeen.source.set(p, elapsed >= WARMUP ? now : NaN);
           for (const p of parts(r)) if (!firstSeen.rung.has(p)) firstSeen.rung.set(p, now);
         } catch {}
       }
@@ -65,7 +79,7 @@ async function run(label, ladder, { work, seconds, clipFile, cpuSecondsOfTree, w
     await new Promise((r) => proc.once('exit', r));
   }
   const added = [];
-  for (const [p, at] of firstSeen.rung) if (firstSeen.source.has(p)) added.push(at - firstSeen.source.get(p));
+  for (const [p, at] of firstSeen.rung) if (firstSeen.source.get(p) >= 0) added.push(at - firstSeen.source.get(p));
   added.sort((a, b) => a - b);
   return {
     label,

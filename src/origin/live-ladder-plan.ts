@@ -1,15 +1,7 @@
-import { fitToBox, type VideoRung } from '../shared/abr-ladder';
+import { fitToBox, type EncodedRendition, type VideoRung } from '../shared/abr-ladder';
 
-export interface LadderRung {
-  /** Folder suffix and name of the rendition: `<height>p` (unique within a plan). */
-  readonly name: string;
-  readonly width: number;
-  readonly height: number;
-  readonly bitrate: number;
-  /** x264 rate-control ceiling and VBV buffer. */
-  readonly maxrate: number;
-  readonly bufsize: number;
-}
+/** A rung of one stream's live ladder; its name (`<height>p`) is also its folder's suffix. */
+export type LadderRung = EncodedRendition;
 
 /** As the transcoder's renditions: peaks up to 10 % over the target, a VBV of one second... */
 const MAXRATE_FACTOR = 1.1;

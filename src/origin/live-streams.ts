@@ -218,7 +218,8 @@ export class LiveStreams {
   }
 
   touchViewer(name: string, addr: string): void {
-    const s = this.streams.get(name);
+    // A ladder rendition's folder (`<name>_<rung>`) counts for its stream.
+    const s = this.streams.get(name) ?? this.streams.get(name.slice(0, Math.max(0, name.lastIndexOf('_'))));
     if (s) s.viewers.set(addr, this.opts.clock.now());
   }
 

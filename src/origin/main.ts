@@ -1,5 +1,6 @@
 import { mkdir, access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { Counter } from 'prom-client';
 import { openObjectStore } from '../shared/object-store-open';
 import { openJobQueue } from '../shared/job-queue-open';
 import { RecordingUploader } from './recording-uploader';
@@ -12,7 +13,6 @@ import { createMetricsRegistry } from '../shared/metrics';
 import { scError } from '../shared/errors';
 import { localFolderOf } from '../shared/local-folder';
 import { parseVideoRungs } from '../shared/abr-ladder';
-import { Counter } from 'prom-client';
 import { originSchema } from './config';
 import { LiveStreams } from './live-streams';
 import { PublishHooks } from './publish-hooks';

@@ -11,6 +11,18 @@ export interface VideoRung {
   readonly bitrate: number;
 }
 
+/** One rendition as an encoder makes it: its size and x264's rate control. */
+export interface EncodedRendition {
+  /** Folder name of the rendition, unique within a plan (e.g. `360p`, `cube-960p`). */
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bitrate: number;
+  /** Rate-control ceiling and VBV buffer (x264 -maxrate / -bufsize). */
+  readonly maxrate: number;
+  readonly bufsize: number;
+}
+
 export interface Ladder {
   /** Ascending by box size. */
   readonly video: readonly VideoRung[];

@@ -3,7 +3,7 @@
  * (renditions fitted to the source's aspect, never larger than the source). Pure. The rung types,
  * their parser and the box fitting are shared with the origin's live ladder (src/shared/abr-ladder.ts).
  */
-import { even, fitToBox, type Ladder } from '../shared/abr-ladder';
+import { even, fitToBox, type EncodedRendition, type Ladder } from '../shared/abr-ladder';
 
 export { fitToBox, parseBitrate, parseLadder, type Ladder, type VideoRung } from '../shared/abr-ladder';
 
@@ -33,15 +33,7 @@ export interface SourceVideo {
 
 export type Projection = 'equirect' | 'cubemap';
 
-export interface VideoRendition {
-  /** Folder name of the rendition, unique within a plan (e.g. `360p`, `cube-960p`). */
-  readonly name: string;
-  readonly width: number;
-  readonly height: number;
-  readonly bitrate: number;
-  /** Rate-control ceiling and VBV buffer (x264 -maxrate / -bufsize). */
-  readonly maxrate: number;
-  readonly bufsize: number;
+export interface VideoRendition extends EncodedRendition {
   /** `equirect` is the source's own projection (whatever it is); `cubemap` is v360 3x2 output. */
   readonly projection: Projection;
 }

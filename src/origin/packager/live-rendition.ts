@@ -206,7 +206,7 @@ export class LiveRendition {
     return writeLivePlaylist({ ...plain, renditionReports: [] });
   }
 
-  private state(reports: readonly RenditionReport[] = this.reportPeers()): LivePlaylistState {
+  private state(reports: readonly RenditionReport[]): LivePlaylistState {
     return {
       targetDuration: this.targetDuration,
       ...(this.partTarget ? { partTarget: this.partTarget } : {}),

@@ -65,7 +65,7 @@ export class StreamPackager {
   private firstDts?: number;
   private audioFramesWaiting = 0;
   private tracks: { video: boolean; audio: boolean } = { video: false, audio: false };
-
+  /** Wall-clock time (ms) of media time 0. */
   readonly epochMs: number;
 
   constructor(private readonly opts: StreamPackagerOptions) {
