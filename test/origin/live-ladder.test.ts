@@ -96,13 +96,21 @@ t.test('segments line up: same numbers, durations, PROGRAM-DATE-TIMEs and keyfra
   }
   const dir = mkdtempSync(join(tmpdir(), 'sc-ladder-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Everything is fetched first, while it is still served; ffprobe (slow on a busy machine) after.
+  const files = await Promise.all(VARIANTS.map(async (v, i) => {
+    const map = lists[i]!.segments.find((s) => s.mediaSequenceNumber === common[0])!.map!.uri;
+    const bytes = await Promise.all([map, ...common.map((n) => complete[i]!.get(n)!.uri)].map(async (u) => {
+      const r = await fetch(origin.url(`/hls/${v}/${u}`));
+      t.equal(r.status, 200, `${v}/${u}`);
+      return Buffer.from(await r.arrayBuffer());
+    }));
+    const file = join(dir, `${v}.mp4`);
+    writeFileSync(file, Buffer.concat(bytes));
+    return file;
+  }));
   const keyframes: string[][] = [];
   for (const [i, v] of VARIANTS.entries()) {
-    const map = lists[i]!.segments.find((s) => s.mediaSequenceNumber === common[0])!.map!.uri;
-    const bytes = [map, ...common.map((n) => complete[i]!.get(n)!.uri)];
-    const parts = await Promise.all(bytes.map(async (u) => Buffer.from(await (await fetch(origin.url(`/hls/${v}/${u}`))).arrayBuffer())));
-    const file = join(dir, `${v}.mp4`);
-    writeFileSync(file, Buffer.concat(parts));
+    const file = files[i]!;
     const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file], { encoding: 'utf8' });
     keyframes.push(out.split('\n').filter((l) => l.includes('K')).map((l) => l.split(',')[0]!));
     t.equal(ffprobeJson(file).streams.length, 2, `${v} decodes with video and audio`);
