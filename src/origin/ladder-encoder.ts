@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import type { Logger } from '../shared/logger';
 import { FlvTagReader, type FlvTag } from './flv-tag-reader';
 import type { LadderRung } from './live-ladder-plan';
 
@@ -15,7 +14,6 @@ export interface LadderEncoderOptions {
   readonly onTag: (index: number, tag: FlvTag) => void;
   /** ffmpeg is gone (exited, killed, or its output could not be read): why, once. */
   readonly onExit: (reason: string) => void;
-  readonly log: Logger;
 }
 
 /** First output pipe: 0-2 are stdin (the source), stdout (unused) and stderr. */

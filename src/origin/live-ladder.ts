@@ -217,7 +217,6 @@ export class LiveLadder {
       maxTagBytes: o.maxTagBytes,
       onTag: (i, tag) => this.output(this.rungs[i]!, tag.type, tag.dts, tag.body),
       onExit: (reason) => this.drop('exited', reason),
-      log: this.log,
     });
     this.encoder = encoder;
     encoder.start();
