@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:origin [-- --streams 8 --seconds 40]
+// npm run bench:origin [-- --streams 8 --seconds 40] [--ladder-only | --no-ladder] [--ladder-seconds 30]
 // Publishes N concurrent streams from a pre-encoded clip with -c copy into spherecast's origin and,
 // when nginx with the rtmp module is installed, into the reference nginx-rtmp origin
 // (../shared/reference/nginx-origin.conf), one after the other in the same run. Reports the origin's
@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startNginxOrigin, waitHttp } from './nginx-reference.mjs';
+import { ladderBench } from './live-ladder-bench.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -125,6 +126,15 @@ async function runNginx(clipFile) {
   }
 }
 
+// ---- live ladder section (LIVE_LADDER, issue #16): `--ladder-only` runs just this; `--no-ladder` skips it ----
+const LADDER = process.argv.includes('--no-ladder') ? 'skip' : process.argv.includes('--ladder-only') ? 'only' : 'after';
+if (LADDER === 'only') {
+  await ladderBench({ work, seconds: arg('ladder-seconds', 30), cpuSecondsOfTree, waitHttp });
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+// ---- end of the live ladder section's start ----
+
 const clipFile = await clip();
 console.log(`origin bench: ${STREAMS} streams, ${SECONDS} s each, ${FRAGMENT} s fragments, 1280x720 660 kbit/s clip sent with -c copy`);
 const ours = await runSpherecast(clipFile);
@@ -137,4 +147,7 @@ if (ref) {
 } else {
   console.log('nginx with the rtmp module is not installed (apt-get install nginx libnginx-mod-rtmp): no side-by-side run');
 }
+// ---- live ladder section (see above) ----
+if (LADDER === 'after') await ladderBench({ work, seconds: arg('ladder-seconds', 30), cpuSecondsOfTree, waitHttp });
+// ---- end of the live ladder section ----
 rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,16 @@
 import { awsCallLogSetting } from '../shared/aws-call-log';
 import { playbackSettings } from '../shared/playback/playback-settings';
 import { setting } from '../shared/config/config';
-import { bool, decimal, integer, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
+import { bool, decimal, integer, json, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
+import { parseVideoRungs, X264_PRESETS } from '../shared/abr-ladder';
+
+/** LIVE_LADDER as canonical JSON text ('' = off), so --help shows what it takes; read with parseVideoRungs. */
+const liveLadderText = (raw: unknown): string => {
+  if (raw === '' || raw === undefined) return '';
+  const parsed = json((v) => v)(raw);
+  parseVideoRungs(parsed);
+  return JSON.stringify(parsed);
+};
 
 /** Every origin setting: default, environment variable, help line. RTMP_PORT, HTTP_PORT, MEDIA_DIR, HLS_FRAGMENT and HLS_PLAYLIST_LENGTH are a contract. */
 export const originSchema = {
@@ -18,6 +27,9 @@ export const originSchema = {
   instantVod: setting('INSTANT_VOD', true, bool, 'keep every segment of a publish (HLS_FORMAT=fmp4) so it plays as an HLS VOD at /vod-live/<name>/<start ms>/index.m3u8 as soon as it ends, listed at /vod-live/index.json until the transcoder\'s ladder replaces it'),
   instantVodMaxSize: setting('INSTANT_VOD_MAX_SIZE', '4G', size({ min: 1024 * 1024 }), 'disk an instant VOD may take per publish; beyond it its oldest segments are dropped, so it keeps the latest part of a long publish'),
   instantVodRetention: setting('INSTANT_VOD_RETENTION', 86_400, seconds({ min: 1 }), 'an instant VOD no ladder replaced is deleted this long after its publish ended (one that was replaced goes once the ladder has been there for its duration plus HLS_SEGMENT_MAX_AGE)'),
+  liveLadder: setting('LIVE_LADDER', '', liveLadderText, 'live ABR ladder (HLS_FORMAT=fmp4, H.264 sources) as JSON like LADDER without the audio entry: [{"width":640,"height":360,"bitrate":"500k"},...]; one ffmpeg per stream encodes every rung smaller than the source (fitted to its aspect) with keyframes at the source\'s, carrying its audio; empty = off'),
+  liveLadderPreset: setting('LIVE_LADDER_PRESET', 'veryfast' as (typeof X264_PRESETS)[number], oneOf(X264_PRESETS), 'x264 preset of the live ladder\'s renditions (tuned for zero latency)'),
+  liveLadderMaxLag: setting('LIVE_LADDER_MAX_LAG', 6, seconds({ min: 0.5, max: 600 }), 'a stream\'s ladder encoder that trails the source by more than this (seconds of media) is slower than real time: it is stopped and its renditions leave the master'),
   defaultProjection: setting('DEFAULT_PROJECTION', 'auto' as 'auto' | 'flat' | 'equirect' | 'equirect180' | 'cubemap' | 'eac', oneOf(['auto', 'flat', 'equirect', 'equirect180', 'cubemap', 'eac'] as const), 'projection of a stream that names none (publish URL ?projection=, STREAM_LAYOUTS); auto = a 2:1 picture is mono equirect, anything else flat'),
   streamLayouts: setting('STREAM_LAYOUTS', [] as readonly string[], list(pattern(/^[A-Za-z0-9_*?-]{1,64}=[A-Za-z0-9./-]{1,64}$/, 'pattern=projection[/stereo[/yaw[/pitch]]]')), 'comma-separated layouts by stream name pattern, e.g. cam360-*=equirect/top-bottom,vr180=equirect180/side-by-side/0/-10; a publish URL\'s ?projection=&stereo=&yaw=&pitch= wins'),
   hlsVideoLayout: setting('HLS_VIDEO_LAYOUT', false, bool, 'write REQ-VIDEO-LAYOUT (projection and stereo, for Apple Vision Pro) on the live master\'s variant, which makes it EXT-X-VERSION 12; off by default because a client that does not know a REQ- attribute must skip that variant'),

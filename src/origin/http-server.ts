@@ -107,6 +107,15 @@ export class OriginHttpServer {
       collect() { this.set(o.streams.list().reduce((n, s) => n + o.streams.viewerCount(s), 0)); },
     });
 
+    new Gauge({
+      name: 'spherecast_origin_ladder_renditions', help: 'live ladder renditions listed in masters now', registers: [o.metrics],
+      collect() { this.set(o.streams.list().reduce((n, s) => n + (s.ladder?.stat.renditions.filter((r) => r.listed).length ?? 0), 0)); },
+    });
+    new Gauge({
+      name: 'spherecast_origin_ladder_lag_seconds', help: 'seconds of media the slowest live ladder encoder trails its source by', registers: [o.metrics],
+      collect() { this.set(o.streams.list().reduce((n, s) => Math.max(n, s.ladder?.stat.lagSeconds ?? 0), 0)); },
+    });
+
     app.addHook('onRequest', async (req, reply) => {
       reply.header('Access-Control-Allow-Origin', '*');
       const badHost = hostHeaderProblem(req.raw.rawHeaders);
@@ -316,6 +325,7 @@ export class OriginHttpServer {
         ...(s.layout ? { layout: s.layout } : {}),
         // A new URL per renewal, so caches (the edge, browsers) never show an old picture for long.
         ...(s.thumbnailAt !== undefined ? { thumbnail: `/hls/${thumbnailFile(s.start.name)}?t=${s.thumbnailAt}` } : {}),
+        ...(s.ladder ? { ladder: s.ladder.stat } : {}),
       };
     });
   }

@@ -16,6 +16,7 @@ import { KeyframeInterval } from './keyframe-interval';
 import { scError } from '../shared/errors';
 import type { InstantVodLibrary } from './instant-vod/instant-vod-library';
 import type { InstantVodWriter } from './instant-vod/instant-vod-writer';
+import { LiveLadder, type LiveLadderSettings } from './live-ladder';
 
 /** One publish in progress, as the ingest hands it over. */
 export interface PublishStart {
@@ -58,6 +59,8 @@ export interface LiveStream {
   layout?: StreamLayout;
   /** When `/hls/<name>.jpg` was last renewed (see live-thumbnails.ts). */
   thumbnailAt?: number;
+  /** The live ladder's renditions (LIVE_LADDER, fMP4 only). */
+  readonly ladder?: LiveLadder;
 }
 
 export interface LiveStreamsOptions {
@@ -77,6 +80,8 @@ export interface LiveStreamsOptions {
   readonly videoLayout: boolean;
   /** Set when every stream is recorded. */
   readonly record?: { readonly recDir: string; readonly maxBytes: number; readonly onPartClosed: (path: string) => void };
+  /** LIVE_LADDER: renditions encoded from each stream (fMP4 only). */
+  readonly ladder?: LiveLadderSettings & { readonly onDropped?: (reason: 'behind' | 'exited') => void };
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -140,7 +145,11 @@ export class LiveStreams {
     const recorder = rec
       ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
       : undefined;
-    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, ...(instantVod ? { instantVod } : {}), viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds), master };
+    const ladder =
+      o.ladder && packager instanceof LivePackager
+        ? new LiveLadder({ ...o.ladder, ...common, partSeconds: o.partSeconds, source: { packager, variant, info } })
+        : undefined;
+    const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, ladder, ...(instantVod ? { instantVod } : {}), viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds), master };
     this.streams.set(start.name, stream);
     try {
       await packager.start();
@@ -170,10 +179,12 @@ export class LiveStreams {
       if (this.opts.format === 'ts') return this.warnOnce(stream, 'video HEVC (HLS_FORMAT=ts)');
       stream.packager.write(dts, body, kind, tag);
       if (stream.recorder) this.warnOnce(stream, 'video HEVC in recordings');
+      stream.ladder?.write(dts, kind, tag);
       return;
     }
     stream.packager.write(dts, body, kind, tag);
     stream.recorder?.write(dts, body, kind, tag);
+    stream.ladder?.write(dts, kind, tag);
   }
 
   /** The layout for this picture size; written into the packaging and beside the master as `<name>.json`. */
@@ -186,6 +197,7 @@ export class LiveStreams {
     stream.layout = layout;
     stream.packager.setLayout?.(layout);
     stream.master.setLayout(layout);
+    stream.ladder?.setLayout(layout);
     const path = join(this.hlsDir, `${stream.start.name}.json`);
     writeFile(`${path}.tmp`, json)
       .then(() => rename(`${path}.tmp`, path))
@@ -202,9 +214,11 @@ export class LiveStreams {
   /** The live LL-HLS rendition behind a variant folder name (`<name><suffix>`), while it is live. */
   rendition(variantDir: string): LiveRendition | undefined {
     const suffix = this.opts.variantSuffix;
-    if (!variantDir.endsWith(suffix)) return undefined;
-    const r = this.streams.get(variantDir.slice(0, variantDir.length - suffix.length))?.packager.rendition;
-    return r && !r.isEnded ? r : undefined;
+    const r = variantDir.endsWith(suffix) ? this.streams.get(variantDir.slice(0, variantDir.length - suffix.length))?.packager.rendition : undefined;
+    if (r) return r.isEnded ? undefined : r;
+    // A ladder rendition's folder is `<name>_<rung>`.
+    const cut = variantDir.lastIndexOf('_');
+    return cut > 0 ? this.streams.get(variantDir.slice(0, cut))?.ladder?.rendition(variantDir) : undefined;
   }
 
   private checkKeyframes(stream: LiveStream, dts: number): void {
@@ -218,13 +232,14 @@ export class LiveStreams {
 
   async end(stream: LiveStream): Promise<void> {
     if (this.streams.get(stream.start.name) === stream) this.streams.delete(stream.start.name);
-    await Promise.all([stream.packager.close(), stream.recorder?.close()]);
+    await Promise.all([stream.packager.close(), stream.recorder?.close(), stream.ladder?.close()]);
     if (stream.instantVod) this.opts.instantVod?.released(stream.instantVod);
     this.log.info({ stream: stream.start.name, seconds: Math.round((this.opts.clock.now() - stream.startedAt) / 1000) }, 'publish ended');
   }
 
   touchViewer(name: string, addr: string): void {
-    const s = this.streams.get(name);
+    // A ladder rendition's folder (`<name>_<rung>`) counts for its stream.
+    const s = this.streams.get(name) ?? this.streams.get(name.slice(0, Math.max(0, name.lastIndexOf('_'))));
     if (s) s.viewers.set(addr, this.opts.clock.now());
   }
 

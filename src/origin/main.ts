@@ -1,5 +1,6 @@
 import { mkdir, access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { Counter } from 'prom-client';
 import { openObjectStore } from '../shared/object-store-open';
 import { openJobQueue } from '../shared/job-queue-open';
 import { RecordingUploader } from './recording-uploader';
@@ -11,6 +12,7 @@ import { systemClock } from '../shared/clock';
 import { createMetricsRegistry } from '../shared/metrics';
 import { scError } from '../shared/errors';
 import { localFolderOf } from '../shared/local-folder';
+import { parseVideoRungs } from '../shared/abr-ladder';
 import { originSchema } from './config';
 import { LiveStreams } from './live-streams';
 import { LiveThumbnails } from './live-thumbnails';
@@ -72,6 +74,8 @@ void runProgram({
         : undefined;
     await instantVod?.start();
     if (config.instantVod && !instantVod) log.info('instant VOD is made from the fMP4 packager: off with HLS_FORMAT=ts');
+    if (config.liveLadder && config.hlsFormat !== 'fmp4') throw scError('SC_ERR_CONFIG', 'LIVE_LADDER needs HLS_FORMAT=fmp4 (the renditions come back through the in-process packager)');
+    const ladderDrops = new Counter({ name: 'spherecast_origin_ladder_dropped_total', help: 'live ladders stopped mid-stream, by reason (behind real time, encoder exited)', labelNames: ['reason'], registers: [metrics] });
     const streams = new LiveStreams({
       mediaDir: config.mediaDir,
       variantSuffix: config.hlsVariantSuffix,
@@ -85,6 +89,18 @@ void runProgram({
       ffmpegPath: config.ffmpegPath,
       videoLayout: config.hlsVideoLayout,
       ...(uploader ? { record: { recDir, maxBytes: config.recordMaxSize, onPartClosed: (p: string) => uploader!.add(p) } } : {}),
+      ...(config.liveLadder
+        ? {
+            ladder: {
+              rungs: parseVideoRungs(JSON.parse(config.liveLadder)),
+              preset: config.liveLadderPreset,
+              maxLagSeconds: config.liveLadderMaxLag,
+              maxTagBytes: config.rtmpMaxMessage,
+              ffmpegPath: config.ffmpegPath,
+              onDropped: (reason: string) => ladderDrops.inc({ reason }),
+            },
+          }
+        : {}),
       clock,
       log,
     });

@@ -46,6 +46,7 @@ const REGISTRY = {
   SC_ERR_PLAYBACK_TOKEN_INVALID: { status: 403, message: 'playback token refused: %s' },
   SC_ERR_PLAYBACK_TOKEN_EXPIRED: { status: 403, message: 'playback token %s' },
   SC_ERR_PLAYBACK_TOKEN_PATH: { status: 403, message: 'playback token for %s does not cover %s' },
+  SC_ERR_LIVE_LADDER: { status: 500, message: 'live ladder of %s: %s' },
 } as const;
 
 export type ErrorCode = keyof typeof REGISTRY;

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { awsCallLogSetting } from '../shared/aws-call-log';
 import { setting, type ConfigOf } from '../shared/config/config';
 import { bool, decimal, integer, json, oneOf, optionalHttpUrl, pattern, port, seconds, string } from '../shared/config/parsers';
+import { X264_PRESETS } from '../shared/abr-ladder';
 import { DEFAULT_LADDER, ladderToJson, parseLadder, type Ladder } from './ladder';
 import { DEFAULT_MAX_PIXEL_RATE } from './source-limits';
 
@@ -19,8 +20,6 @@ const ladderText = (raw: unknown): string => {
 export function ladderFromConfig(text: string): Ladder {
   return parseLadder(JSON.parse(text));
 }
-
-const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
 
 const baseUrl = (raw: unknown): string => {
   const s = optionalHttpUrl(raw);

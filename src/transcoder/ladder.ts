@@ -1,21 +1,11 @@
 /**
  * The ABR ladder: what the operator configured (boxes and bitrates) and what one source gets
- * (renditions fitted to the source's aspect, never larger than the source). Pure.
+ * (renditions fitted to the source's aspect, never larger than the source). Pure. The rung types,
+ * their parser and the box fitting are shared with the origin's live ladder (src/shared/abr-ladder.ts).
  */
-export interface VideoRung {
-  /** Bounding box: a rendition fits inside it with the source's aspect ratio kept. */
-  readonly width: number;
-  readonly height: number;
-  /** Target video bitrate in bits per second. */
-  readonly bitrate: number;
-}
+import { even, fitToBox, type EncodedRendition, type Ladder } from '../shared/abr-ladder';
 
-export interface Ladder {
-  /** Ascending by box size. */
-  readonly video: readonly VideoRung[];
-  /** AAC bitrate of the one audio rendition (also listed as the audio-only variant). */
-  readonly audioBitrate: number;
-}
+export { fitToBox, parseBitrate, parseLadder, type Ladder, type VideoRung } from '../shared/abr-ladder';
 
 /** The reference workshop's ladder: 16:9 boxes from 180p to 2160p, AAC 64k. */
 export const DEFAULT_LADDER: Ladder = Object.freeze({
@@ -43,15 +33,7 @@ export interface SourceVideo {
 
 export type Projection = 'equirect' | 'cubemap';
 
-export interface VideoRendition {
-  /** Folder name of the rendition, unique within a plan (e.g. `360p`, `cube-960p`). */
-  readonly name: string;
-  readonly width: number;
-  readonly height: number;
-  readonly bitrate: number;
-  /** Rate-control ceiling and VBV buffer (x264 -maxrate / -bufsize). */
-  readonly maxrate: number;
-  readonly bufsize: number;
+export interface VideoRendition extends EncodedRendition {
   /** `equirect` is the source's own projection (whatever it is); `cubemap` is v360 3x2 output. */
   readonly projection: Projection;
 }
@@ -74,43 +56,6 @@ export interface PlanOptions {
 /** Peak allowance over the target and VBV size, as multiples of the target bitrate. */
 const MAXRATE_FACTOR = 1.1;
 const BUFSIZE_FACTOR = 2;
-
-function even(n: number): number {
-  return Math.max(2, 2 * Math.round(n / 2));
-}
-
-/**
- * Largest size with the source's aspect that fits in `box`, both sides even. Of the even sizes
- * around the exact fit (never beyond it), the largest within 0.3% of the source aspect wins, an
- * exact-aspect size that is nearly as large winning over it; so a 2:1
- * source gets exactly 2:1 (426-wide box: 424x212) and 16:9 gets the usual 426x240.
- */
-export function fitToBox(source: { width: number; height: number }, box: { width: number; height: number }): { width: number; height: number } {
-  const aspect = source.width / source.height;
-  const scale = Math.min(box.width / source.width, box.height / source.height);
-  const floorEven = (n: number): number => Math.max(2, 2 * Math.floor(n / 2));
-  const h0 = floorEven(source.height * scale);
-  const w0 = floorEven(source.width * scale);
-  const ceilEven = (n: number): number => 2 * Math.ceil(n / 2 - 1e-9);
-  const maxW = Math.min(box.width, ceilEven(source.width * scale));
-  const maxH = Math.min(box.height, ceilEven(source.height * scale));
-  const candidates: Array<{ width: number; height: number; err: number; area: number }> = [];
-  for (const height of [h0, h0 + 2, h0 - 2]) {
-    for (const width of [w0, w0 + 2, even(height * aspect)]) {
-      if (height < 2 || width < 2 || width > maxW || height > maxH) continue;
-      candidates.push({ width, height, err: Math.abs(width / height - aspect) / aspect, area: width * height });
-    }
-  }
-  if (candidates.length === 0) return { width: w0, height: h0 };
-  const biggest = (list: typeof candidates) => list.reduce((a, b) => (b.area > a.area ? b : a));
-  const closest = candidates.reduce((a, b) => (b.err < a.err ? b : a));
-  // Within 0.3% of the aspect the bigger size wins, unless an exact-aspect size is nearly as big.
-  const close = candidates.filter((c) => c.err <= 0.003);
-  const exact = candidates.filter((c) => c.err < 1e-6);
-  let best = close.length > 0 ? biggest(close) : closest;
-  if (exact.length > 0 && biggest(exact).area >= 0.98 * best.area) best = biggest(exact);
-  return { width: best.width, height: best.height };
-}
 
 /** 2:1 within rounding: what an equirectangular 360 frame looks like. */
 export function isEquirectangular(source: { width: number; height: number }): boolean {
@@ -177,56 +122,6 @@ export function planRenditions(source: SourceVideo, ladder: Ladder, opts: PlanOp
     fps,
     segmentSeconds: opts.segmentSeconds,
   };
-}
-
-/** "110k", "2.5M", "64000" or a number -> bits per second. */
-export function parseBitrate(raw: unknown): number {
-  if (typeof raw === 'number' && Number.isFinite(raw) && raw > 0) return Math.round(raw);
-  const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(raw) : null;
-  if (!m) throw new Error(`bitrate ${JSON.stringify(raw)} is not like "500k", "2.5M" or 500000`);
-  const n = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1000 : m[2].toLowerCase() === 'm' ? 1_000_000 : 1);
-  if (!(n >= 1000)) throw new Error(`bitrate ${JSON.stringify(raw)} is below 1k`);
-  return Math.round(n);
-}
-
-/**
- * Validates a LADDER value: an array of `{"width":640,"height":360,"bitrate":"500k"}` video rungs
- * and exactly one `{"audio":"64k"}` entry (the audio rendition and audio-only variant).
- */
-export function parseLadder(value: unknown): Ladder {
-  if (!Array.isArray(value)) throw new Error('must be a JSON array of {"width","height","bitrate"} rungs and one {"audio": "64k"}');
-  const video: VideoRung[] = [];
-  let audio: number | undefined;
-  value.forEach((entry, i) => {
-    const where = `entry ${i + 1}`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${where} is not an object`);
-    const e = entry as Record<string, unknown>;
-    if ('audio' in e) {
-      if (audio !== undefined) throw new Error(`${where}: only one audio entry is allowed`);
-      try {
-        audio = parseBitrate(e.audio);
-      } catch (err) {
-        throw new Error(`${where}: ${(err as Error).message}`);
-      }
-      return;
-    }
-    for (const k of ['width', 'height'] as const) {
-      const v = e[k];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 16 || v > 8192) {
-        throw new Error(`${where}: ${k} must be a whole number of pixels between 16 and 8192, got ${JSON.stringify(v)}`);
-      }
-    }
-    let bitrate: number;
-    try {
-      bitrate = parseBitrate(e.bitrate);
-    } catch (err) {
-      throw new Error(`${where}: ${(err as Error).message}`);
-    }
-    video.push({ width: e.width as number, height: e.height as number, bitrate });
-  });
-  if (video.length === 0) throw new Error('needs at least one video rung');
-  if (audio === undefined) throw new Error('needs one {"audio": "64k"} entry');
-  return Object.freeze({ video: Object.freeze(video), audioBitrate: audio });
 }
 
 /** The LADDER value for a ladder (for --help and config files). */

@@ -10,7 +10,7 @@ import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
 import type { MediaInfo, TagKind } from '../media-info';
 import type { LiveRendition, CompleteSegment } from './live-rendition';
 import { sphericalBoxes } from './spherical-boxes';
-import { StreamPackager } from './stream-packager';
+import { StreamPackager, type TimeBase } from './stream-packager';
 import type { StreamLayout } from '../../shared/layout/stream-layout';
 import type { InstantVodWriter } from '../instant-vod/instant-vod-writer';
 
@@ -26,10 +26,15 @@ export interface LivePackagerOptions {
   /** Keeps every segment for the instant VOD of this publish. */
   readonly instantVod?: InstantVodWriter;
   readonly info: MediaInfo;
-  readonly master: LiveMaster;
+  /** Told the segments of each playlist update, for the master's measured figures. */
+  readonly master: Pick<LiveMaster, 'update'>;
   readonly deleter: DelayedUnlink;
   readonly clock: Clock;
   readonly log: Logger;
+  /** A ladder rendition: the source's clock (see StreamPackagerOptions.timeBase). */
+  readonly timeBase?: TimeBase;
+  /** A ladder rendition numbers its segments from at least the source's first, so MSNs line up. */
+  readonly minFirstMsn?: number;
 }
 
 /**
@@ -48,6 +53,8 @@ export class LivePackager {
   private readonly retention: VariantRetention;
   /** Spherical Video V2 boxes for the layout (none for flat mono video). */
   private layoutBoxes: readonly Buffer[] = [];
+  /** Media sequence number of this publish's first segment, once started. */
+  firstMsn = 0;
 
   constructor(private readonly opts: LivePackagerOptions) {
     this.variantDir = join(opts.hlsDir, `${opts.name}${opts.variantSuffix}`);
@@ -60,11 +67,17 @@ export class LivePackager {
     return this.packager?.rendition;
   }
 
+  /** This rendition's clock, for the stream's other renditions (the live ladder's). */
+  get timeBase(): TimeBase | undefined {
+    return this.packager?.timeBase;
+  }
+
   /** Prepares the folder; numbering continues after an earlier publish of the same name. */
   async start(): Promise<void> {
     await mkdir(this.variantDir, { recursive: true });
     await this.opts.instantVod?.start();
-    const firstMsn = await this.retention.adoptLeftovers();
+    const firstMsn = Math.max(await this.retention.adoptLeftovers(), this.opts.minFirstMsn ?? 0);
+    this.firstMsn = firstMsn;
     const o = this.opts;
     this.packager = new StreamPackager({
       segmentSeconds: o.fragmentSeconds,
@@ -73,6 +86,7 @@ export class LivePackager {
       ...(o.memorySeconds ? { memorySeconds: o.memorySeconds } : {}),
       clock: o.clock,
       firstMsn,
+      ...(o.timeBase ? { timeBase: o.timeBase } : {}),
       onSegment: (s) => this.segmentDone(s),
     });
     this.log.info({ firstMsn, partSeconds: o.partSeconds }, 'packaging started (fMP4, LL-HLS)');

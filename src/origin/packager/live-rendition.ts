@@ -1,7 +1,7 @@
 import type { Clock } from '../../shared/clock';
 import { writeFragment } from './fragment';
 import type { CutPart } from './segmenter';
-import { writeLivePlaylist, type LivePlaylistState, type PlaylistPart, type PlaylistSegment } from './media-playlist';
+import { writeLivePlaylist, type LivePlaylistState, type PlaylistPart, type PlaylistSegment, type RenditionReport } from './media-playlist';
 import { blockingDecision, type PlaylistDirectives, type PlaylistPosition } from './blocking-request';
 
 export interface LiveRenditionOptions {
@@ -87,7 +87,9 @@ export class LiveRendition {
   private maxSegmentDuration = 0;
   private ended = false;
   private discontinuitySequence = 0;
-  private cached?: { full: string; delta?: string };
+  private cached?: { full: string; delta?: string; reports: string };
+  /** The stream's other renditions, reported in this one's playlist (live ladder). */
+  private reportPeers: () => readonly RenditionReport[] = () => [];
 
   constructor(private readonly opts: LiveRenditionOptions, firstMsn = 0) {
     this.nextMsn = firstMsn;
@@ -108,6 +110,22 @@ export class LiveRendition {
 
   get position(): PlaylistPosition {
     return { openMsn: this.open?.msn ?? this.nextMsn, openParts: this.open?.parts.length ?? 0, partTarget: this.partTarget, ended: this.ended };
+  }
+
+  /**
+   * The last part now (LL-HLS 4.4.5.4's LAST-MSN and LAST-PART, as another rendition reports it):
+   * the open segment's last part, or the last complete segment's; undefined before any part.
+   */
+  get lastPart(): { msn: number; part: number } | undefined {
+    if (this.open?.parts.length) return { msn: this.open.msn, part: this.open.parts.length - 1 };
+    const s = this.segments[this.segments.length - 1];
+    return s ? { msn: s.msn, part: s.parts.length - 1 } : undefined;
+  }
+
+  /** Where this rendition learns of the stream's others (their URIs relative to its playlist). */
+  setRenditionReports(peers: () => readonly RenditionReport[]): void {
+    this.reportPeers = peers;
+    this.cached = undefined;
   }
 
   get targetDuration(): number {
@@ -209,11 +227,11 @@ export class LiveRendition {
    * the stream has ended and the parts are gone.
    */
   diskPlaylistText(): string {
-    const { partTarget: _p, preloadHint: _h, open: _o, ...plain } = this.state();
+    const { partTarget: _p, preloadHint: _h, open: _o, ...plain } = this.state([]);
     return writeLivePlaylist({ ...plain, renditionReports: [] });
   }
 
-  private state(): LivePlaylistState {
+  private state(reports: readonly RenditionReport[]): LivePlaylistState {
     return {
       targetDuration: this.targetDuration,
       ...(this.partTarget ? { partTarget: this.partTarget } : {}),
@@ -221,8 +239,7 @@ export class LiveRendition {
       segments: this.segments,
       ...(this.open ? { open: this.open } : {}),
       preloadHint: this.open ? partUri(this.open.msn, this.open.parts.length) : partUri(this.nextMsn, 0),
-      // One rendition per stream until the live ladder (issue #16) adds others to report.
-      renditionReports: [],
+      renditionReports: reports,
       ended: this.ended,
     };
   }
@@ -239,9 +256,12 @@ export class LiveRendition {
 
   /** The playlist text now (no blocking). */
   playlistText(deltaUpdate = false): string {
-    this.cached ??= { full: writeLivePlaylist(this.state()) };
+    // The other renditions move on their own: a changed report is a changed playlist.
+    const reports = this.reportPeers();
+    const key = reports.map((r) => `${r.uri} ${r.lastMsn} ${r.lastPart}`).join('\n');
+    if (this.cached?.reports !== key) this.cached = { full: writeLivePlaylist(this.state(reports)), reports: key };
     if (!deltaUpdate) return this.cached.full;
-    this.cached.delta ??= writeLivePlaylist(this.state(), { deltaUpdate: true });
+    this.cached.delta ??= writeLivePlaylist(this.state(reports), { deltaUpdate: true });
     return this.cached.delta;
   }
 

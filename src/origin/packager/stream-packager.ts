@@ -16,6 +16,18 @@ export interface StreamPackagerOptions {
   readonly onSegment?: LiveRenditionOptions['onSegment'];
   /** Media sequence number of the first segment (numbering continues across publishes of a name). */
   readonly firstMsn?: number;
+  /**
+   * Another rendition of the same stream (the live ladder's) shares the source's clock: the same
+   * wall-clock time of media time 0 and the same input timestamp as media time 0, so equal
+   * pictures get equal presentation times and PROGRAM-DATE-TIMEs in every rendition.
+   */
+  readonly timeBase?: TimeBase;
+}
+
+export interface TimeBase {
+  readonly epochMs: number;
+  /** The input timestamp (ms) that is media time 0, once known. */
+  readonly origin: () => number | undefined;
 }
 
 export interface VideoTrackConfig {
@@ -55,14 +67,17 @@ export class StreamPackager {
   private firstDts?: number;
   private audioFramesWaiting = 0;
   private tracks: { video: boolean; audio: boolean } = { video: false, audio: false };
+  /** Wall-clock time (ms) of media time 0. */
+  readonly epochMs: number;
 
   constructor(private readonly opts: StreamPackagerOptions) {
+    this.epochMs = opts.timeBase?.epochMs ?? opts.clock.now();
     this.rendition = new LiveRendition(
       {
         windowSeconds: opts.windowSeconds,
         ...(opts.memorySeconds ? { memorySeconds: opts.memorySeconds } : {}),
         segmentSeconds: opts.segmentSeconds,
-        epochMs: opts.clock.now(),
+        epochMs: this.epochMs,
         clock: opts.clock,
         ...(opts.onSegment ? { onSegment: opts.onSegment } : {}),
       },
@@ -92,7 +107,7 @@ export class StreamPackager {
       if (!((m.kind === 'video' && m.key && this.video) || audioOnly)) return;
       this.begin();
     }
-    this.firstDts ??= dtsMs;
+    this.firstDts ??= this.opts.timeBase?.origin() ?? dtsMs;
     const t = dtsMs - this.firstDts;
     // Samples outlive this call (parts are written later): keep copies.
     if (m.kind === 'video' && this.videoTimeline) {
@@ -102,6 +117,11 @@ export class StreamPackager {
       const s = this.audioTimeline.push(t, 0, true, Buffer.from(m.data));
       if (s) this.segmenter!.push(AUDIO_TRACK, s);
     }
+  }
+
+  /** This rendition's clock, for the stream's other renditions. */
+  get timeBase(): TimeBase {
+    return { epochMs: this.epochMs, origin: () => this.firstDts };
   }
 
   /** Ends the publish: the last part closes the last segment; the playlist gets ENDLIST. */
