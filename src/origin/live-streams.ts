@@ -9,6 +9,8 @@ import { MediaInfo, type TagKind } from './media-info';
 import { LivePackager } from './packager/live-packager';
 import type { LiveRendition } from './packager/live-rendition';
 import { Recorder } from './recorder';
+import { FragmentRecorder } from './fragment-recorder';
+import type { PacketCpuMeter } from './packager/packet-cpu-meter';
 import { flvTag } from './flv-writer';
 import { DelayedUnlink } from './delayed-unlink';
 import { finishLeftoverPlaylists } from './hls-leftovers';
@@ -44,7 +46,8 @@ export interface LiveStream {
   readonly startedAt: number;
   readonly info: MediaInfo;
   readonly packager: StreamPackaging;
-  readonly recorder?: Recorder;
+  /** FLV parts from the tags (HLS_FORMAT=ts), or fragmented MP4 parts from the packager's own parts (fmp4). */
+  readonly recorder?: Recorder | FragmentRecorder;
   /** Viewer address -> last time it fetched this stream's HLS. */
   readonly viewers: Map<string, number>;
   warnedCodecs: Set<string>;
@@ -64,6 +67,8 @@ export interface LiveStreamsOptions {
   readonly ffmpegPath: string;
   /** Set when every stream is recorded. */
   readonly record?: { readonly recDir: string; readonly maxBytes: number; readonly onPartClosed: (path: string) => void };
+  /** Sums the in-process packager's CPU per packet (fmp4). */
+  readonly packagerCpu?: PacketCpuMeter;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -118,11 +123,17 @@ export class LiveStreams {
     const variant = `${start.name}${o.variantSuffix}`;
     const master = new LiveMaster({ masterPath: join(this.hlsDir, `${start.name}.m3u8`), variantUri: `${variant}/index.m3u8`, info });
     const common = { hlsDir: this.hlsDir, name: start.name, variantSuffix: o.variantSuffix, fragmentSeconds: o.fragmentSeconds, playlistSeconds: o.playlistSeconds, info, master, deleter: this.deleter, clock: o.clock, log: o.log };
-    const packager: StreamPackaging = o.format === 'fmp4' ? new LivePackager({ ...common, partSeconds: o.partSeconds }) : new HlsPackager({ ...common, ffmpegPath: o.ffmpegPath });
-    const rec = this.opts.record;
-    const recorder = rec
-      ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
-      : undefined;
+    const rec = o.record ? { recDir: o.record.recDir, name: start.name, maxBytes: o.record.maxBytes, clock: o.clock, log: o.log, onPartClosed: o.record.onPartClosed } : undefined;
+    let packager: StreamPackaging;
+    let recorder: Recorder | FragmentRecorder | undefined;
+    if (o.format === 'fmp4') {
+      const fragments = rec ? new FragmentRecorder(rec) : undefined;
+      recorder = fragments;
+      packager = new LivePackager({ ...common, partSeconds: o.partSeconds, ...(fragments ? { onPart: (p) => fragments.part(p) } : {}), ...(o.packagerCpu ? { cpu: o.packagerCpu } : {}) });
+    } else {
+      recorder = rec ? new Recorder(rec) : undefined;
+      packager = new HlsPackager({ ...common, ffmpegPath: o.ffmpegPath });
+    }
     const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds) };
     this.streams.set(start.name, stream);
     try {
@@ -147,15 +158,11 @@ export class LiveStreams {
     if (!tag) return;
     if (kind === 'video-key') this.checkKeyframes(stream, dts);
     if (kind === 'video-config') this.resolveLayout(stream);
-    // ffmpeg 5.1 reads no Enhanced RTMP: HEVC reaches only the fMP4 packager, and is not recorded yet.
-    if (stream.info.videoConfig?.codec === 'hevc' && kind.startsWith('video')) {
-      if (this.opts.format === 'ts') return this.warnOnce(stream, 'video HEVC (HLS_FORMAT=ts)');
-      stream.packager.write(dts, body, kind, tag);
-      if (stream.recorder) this.warnOnce(stream, 'video HEVC in recordings');
-      return;
-    }
+    // ffmpeg 5.1 reads no Enhanced RTMP: HEVC reaches only the fMP4 packager (which records it too).
+    if (this.opts.format === 'ts' && stream.info.videoConfig?.codec === 'hevc' && kind.startsWith('video')) return this.warnOnce(stream, 'video HEVC (HLS_FORMAT=ts)');
     stream.packager.write(dts, body, kind, tag);
-    stream.recorder?.write(dts, body, kind, tag);
+    // With fmp4 the recorder is fed the packager's parts instead.
+    if (stream.recorder instanceof Recorder) stream.recorder.write(dts, body, kind, tag);
   }
 
   /** The layout for this picture size; written into the packaging and beside the master as `<name>.json`. */
@@ -177,7 +184,7 @@ export class LiveStreams {
   private warnOnce(stream: LiveStream, codec: string): void {
     if (stream.warnedCodecs.has(codec)) return;
     stream.warnedCodecs.add(codec);
-    this.log.warn({ code: 'SC_ERR_UNSUPPORTED_CODEC', stream: stream.start.name, codec }, `unsupported ${codec}: left out (H.264 and AAC are packaged and recorded; HEVC is packaged with HLS_FORMAT=fmp4)`);
+    this.log.warn({ code: 'SC_ERR_UNSUPPORTED_CODEC', stream: stream.start.name, codec }, `unsupported ${codec}: left out (H.264 and AAC are packaged and recorded; HEVC too with HLS_FORMAT=fmp4)`);
   }
 
   /** The live LL-HLS rendition behind a variant folder name (`<name><suffix>`), while it is live. */

@@ -13,6 +13,7 @@ import { scError } from '../shared/errors';
 import { localFolderOf } from '../shared/local-folder';
 import { originSchema } from './config';
 import { LiveStreams } from './live-streams';
+import { PacketCpuMeter } from './packager/packet-cpu-meter';
 import { PublishHooks } from './publish-hooks';
 import { parsePublishKeys } from './publish-auth';
 import { RtmpIngest } from './rtmp-ingest';
@@ -53,6 +54,8 @@ void runProgram({
       await uploader.start();
     }
     const metrics = createMetricsRegistry('origin');
+    const packagerCpu = new PacketCpuMeter();
+    packagerCpu.register(metrics);
     const streams = new LiveStreams({
       mediaDir: config.mediaDir,
       variantSuffix: config.hlsVariantSuffix,
@@ -62,6 +65,7 @@ void runProgram({
       partSeconds: config.hlsPart,
       ffmpegPath: config.ffmpegPath,
       ...(uploader ? { record: { recDir, maxBytes: config.recordMaxSize, onPartClosed: (p: string) => uploader!.add(p) } } : {}),
+      packagerCpu,
       clock,
       log,
     });

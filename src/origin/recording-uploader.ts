@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from '../shared/logger';
@@ -7,6 +7,7 @@ import type { ObjectStore } from '../shared/object-store';
 import type { JobQueue } from '../shared/job-queue';
 import { buildS3PutEvent } from '../shared/s3-event';
 import { backoffDelay } from '../shared/retry';
+import { fileCompleteLength } from './mp4-complete-length';
 
 function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -27,7 +28,7 @@ export interface RecordingUploaderOptions {
   readonly log: Logger;
 }
 
-/** One recording part, by its path without extension: `<name>-<t>` (.flv and/or .mp4). */
+/** One recording part, by its path without extension: `<name>-<t>` (.flv and/or .mp4, or a fragmented .mp4 alone). */
 interface Item {
   readonly stem: string;
   attempts: number;
@@ -66,14 +67,40 @@ export class RecordingUploader {
 
   /** Picks up what an earlier run left: parts cut short by a crash and remuxed files not yet uploaded. */
   async start(): Promise<void> {
-    for (const f of (await readdir(this.opts.recDir)).sort()) {
-      if (f.endsWith('.tmp.mp4')) await unlink(join(this.opts.recDir, f)).catch(() => undefined);
+    const files = (await readdir(this.opts.recDir)).sort();
+    for (const f of files) {
+      const path = join(this.opts.recDir, f);
+      if (f.endsWith('.tmp.mp4')) await unlink(path).catch(() => undefined);
       else if (f.endsWith('.flv') || f.endsWith('.mp4')) {
+        // An MP4 beside its FLV is a remux, made again anyway; one alone may be a fragmented recording a crash tore.
+        if (f.endsWith('.mp4') && !files.includes(f.replace(/\.mp4$/, '.flv')) && !(await this.mendTornTail(path))) continue;
         this.log.info({ file: f }, 'resuming a recording left by an earlier run');
-        this.add(join(this.opts.recDir, f));
+        this.add(path);
       }
     }
     this.running = this.loop();
+  }
+
+  /**
+   * Cuts a fragmented recording a crash left back to its last complete fragment (a complete file is
+   * left as it is). One with no media at all is deleted: false. A read error leaves it to the upload.
+   */
+  private async mendTornTail(path: string): Promise<boolean> {
+    try {
+      const e = await fileCompleteLength(path);
+      if (!e.mdats) {
+        await unlink(path);
+        this.log.warn({ file: basename(path), bytes: e.size }, 'a recording left by an earlier run holds no complete fragment: deleted');
+        return false;
+      }
+      if (e.length < e.size) {
+        await truncate(path, e.length);
+        this.log.warn({ file: basename(path), kept: e.length, dropped: e.size - e.length }, 'a recording cut short by a crash: its torn last fragment was dropped');
+      }
+    } catch (err) {
+      this.log.warn({ file: basename(path), err: (err as Error).message }, 'cannot check a recording left by an earlier run');
+    }
+    return true;
   }
 
   /** A recorder closed a part (its .flv), or start() found one. */

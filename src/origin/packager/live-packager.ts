@@ -8,7 +8,8 @@ import { VariantRetention } from '../variant-retention';
 import type { LiveMaster } from '../live-master';
 import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
 import type { MediaInfo, TagKind } from '../media-info';
-import type { LiveRendition, CompleteSegment } from './live-rendition';
+import type { LiveRendition, CompletePart, CompleteSegment } from './live-rendition';
+import type { PacketCpuMeter } from './packet-cpu-meter';
 import { sphericalBoxes } from './spherical-boxes';
 import { StreamPackager } from './stream-packager';
 import type { StreamLayout } from '../../shared/layout/stream-layout';
@@ -25,6 +26,10 @@ export interface LivePackagerOptions {
   readonly deleter: DelayedUnlink;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Each part as it is made, with its init segment (the recorder). */
+  readonly onPart?: (part: CompletePart) => void;
+  /** Adds up the CPU time spent packaging each packet (for /metrics and the bench). */
+  readonly cpu?: PacketCpuMeter;
 }
 
 /**
@@ -67,6 +72,7 @@ export class LivePackager {
       clock: o.clock,
       firstMsn,
       onSegment: (s) => this.segmentDone(s),
+      ...(o.onPart ? { onPart: o.onPart } : {}),
     });
     this.log.info({ firstMsn, partSeconds: o.partSeconds }, 'packaging started (fMP4, LL-HLS)');
   }
@@ -78,6 +84,14 @@ export class LivePackager {
 
   /** One FLV tag from the publisher; `body` is only valid during this call. */
   write(dts: number, body: Buffer, kind: TagKind): void {
+    const cpu = this.opts.cpu;
+    if (!cpu) return this.package(dts, body, kind);
+    const before = cpu.start();
+    this.package(dts, body, kind);
+    cpu.stop(before);
+  }
+
+  private package(dts: number, body: Buffer, kind: TagKind): void {
     const p = this.packager;
     if (!p) return;
     const info = this.opts.info;

@@ -14,6 +14,18 @@ export interface LiveRenditionOptions {
   readonly clock: Clock;
   /** Called with each complete segment (init URI and bytes) for recording and instant VOD. */
   readonly onSegment?: (segment: CompleteSegment) => void;
+  /** Called with each part as it is made (the recorder writes them as they come). */
+  readonly onPart?: (part: CompletePart) => void;
+}
+
+export interface CompletePart {
+  /** Its moof+mdat: a segment's bytes are its parts' bytes in order. */
+  readonly bytes: Buffer;
+  /** The init segment it needs (a new one after a codec configuration change). */
+  readonly initUri: string;
+  readonly init: Buffer;
+  /** The first part of a segment (segments start on a keyframe). */
+  readonly startsSegment: boolean;
 }
 
 export interface CompleteSegment {
@@ -118,6 +130,7 @@ export class LiveRendition {
       if (this.initChanged) this.initChanged = false;
     }
     const bytes = writeFragment(this.fragmentSequence++, cut.tracks);
+    this.opts.onPart?.({ bytes, initUri: this.open.mapUri, init: this.inits.get(this.open.mapUri)!, startsSegment: this.open.parts.length === 0 });
     this.open.parts.push({ duration: cut.duration, uri: partUri(this.open.msn, this.open.parts.length), independent: cut.independent, bytes });
     if (cut.endsSegment) this.closeSegment();
     this.changed();

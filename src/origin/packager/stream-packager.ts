@@ -12,6 +12,7 @@ export interface StreamPackagerOptions {
   readonly windowSeconds: number;
   readonly clock: Clock;
   readonly onSegment?: LiveRenditionOptions['onSegment'];
+  readonly onPart?: LiveRenditionOptions['onPart'];
   /** Media sequence number of the first segment (numbering continues across publishes of a name). */
   readonly firstMsn?: number;
 }
@@ -62,6 +63,7 @@ export class StreamPackager {
         epochMs: opts.clock.now(),
         clock: opts.clock,
         ...(opts.onSegment ? { onSegment: opts.onSegment } : {}),
+        ...(opts.onPart ? { onPart: opts.onPart } : {}),
       },
       opts.firstMsn ?? 0,
     );
