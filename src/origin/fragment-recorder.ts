@@ -9,7 +9,7 @@ import { RecordingParts, type RecorderOptions } from './recording-parts';
  * uploader trims the torn tail on the next start). A recording part rolls over at the first
  * segment boundary once it holds `maxBytes`, and at a new init segment (the codec configuration
  * changed); each starts with its init segment, so every one plays on its own, and together they
- * hold every frame once. Parts are named `<name>-<unix seconds>.mp4`.
+ * hold every frame once. Parts are named `<name>-<unix seconds>.fmp4` (the uploader remuxes them to .mp4).
  */
 export class FragmentRecorder {
   private readonly parts: RecordingParts;
@@ -18,7 +18,7 @@ export class FragmentRecorder {
 
   constructor(private readonly opts: RecorderOptions) {
     this.log = opts.log.child({ component: 'recorder', stream: opts.name });
-    this.parts = new RecordingParts(opts, 'mp4', this.log);
+    this.parts = new RecordingParts(opts, 'fmp4', this.log);
   }
 
   /** One part from the packager; its bytes never change after the call, so they are written as they are. */

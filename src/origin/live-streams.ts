@@ -73,6 +73,9 @@ export interface LiveStreamsOptions {
   readonly log: Logger;
 }
 
+/** The FLV tag the fMP4 packager is handed: it reads `body` only. */
+const EMPTY = Buffer.alloc(0);
+
 /** A viewer counts as watching while it fetched within this window. */
 const VIEWER_WINDOW_MS = 30_000;
 
@@ -146,16 +149,19 @@ export class LiveStreams {
     return stream;
   }
 
-  /** Every FLV tag of a live publish passes here; `body` is only valid during the call. */
+  /**
+   * Every FLV tag of a live publish passes here. `body` is the RTMP message's own buffer: the fMP4
+   * packager keeps it uncopied until its part is written, so nothing may change it.
+   */
   tag(stream: LiveStream, type: number, dts: number, body: Buffer): void {
     const kind = stream.info.observe(type, dts, body);
     if (kind === 'unsupported') {
       for (const c of stream.info.unsupported) this.warnOnce(stream, c);
       return;
     }
-    // One FLV tag per packet, shared by the packager and the recorder (neither changes it).
-    const tag = kind === 'metadata' || kind === 'ignored' ? undefined : flvTag(type, dts, body);
-    if (!tag) return;
+    if (kind === 'metadata' || kind === 'ignored') return;
+    // FLV bytes only for ffmpeg and the FLV recorder (HLS_FORMAT=ts), one tag shared by both (neither changes it).
+    const tag = this.opts.format === 'ts' ? flvTag(type, dts, body) : EMPTY;
     if (kind === 'video-key') this.checkKeyframes(stream, dts);
     if (kind === 'video-config') this.resolveLayout(stream);
     // ffmpeg 5.1 reads no Enhanced RTMP: HEVC reaches only the fMP4 packager (which records it too).

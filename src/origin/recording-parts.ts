@@ -28,7 +28,7 @@ export class RecordingParts {
 
   constructor(
     private readonly opts: RecorderOptions,
-    private readonly ext: 'flv' | 'mp4',
+    private readonly ext: 'flv' | 'fmp4',
     private readonly log: Logger,
   ) {}
 

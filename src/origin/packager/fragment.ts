@@ -58,15 +58,18 @@ export function writeFragment(sequence: number, tracks: readonly FragmentTrack[]
   const moofSize = 8 + 16 + present.reduce((n, t) => n + TRAF_FIXED_BYTES + t.samples.length * TRUN_SAMPLE_BYTES, 0);
   let dataOffset = moofSize + 8;
   const trafs: Buffer[] = [];
-  const data: Buffer[] = [];
   for (const t of present) {
     trafs.push(traf(t, dataOffset));
-    for (const s of t.samples) {
-      data.push(s.data);
-      dataOffset += s.data.length;
-    }
+    for (const s of t.samples) dataOffset += s.data.length;
   }
   const moof = box('moof', fullBox('mfhd', 0, 0, u32(sequence)), ...trafs);
   if (moof.length !== moofSize) throw new Error(`moof is ${moof.length} bytes, expected ${moofSize}`);
-  return Buffer.concat([moof, box('mdat', ...data)]);
+  // The samples are copied once, straight into the fragment (they are most of its bytes).
+  const out = Buffer.allocUnsafe(dataOffset);
+  moof.copy(out, 0);
+  out.writeUInt32BE(dataOffset - moofSize, moofSize);
+  out.write('mdat', moofSize + 4, 'latin1');
+  let p = moofSize + 8;
+  for (const t of present) for (const s of t.samples) p += s.data.copy(out, p);
+  return out;
 }

@@ -82,7 +82,7 @@ export class LivePackager {
     this.layoutBoxes = sphericalBoxes(layout);
   }
 
-  /** One FLV tag from the publisher; `body` is only valid during this call. */
+  /** One FLV tag from the publisher; `body` is kept, unchanged, until its part is written (see StreamPackager.write). */
   write(dts: number, body: Buffer, kind: TagKind): void {
     const cpu = this.opts.cpu;
     if (!cpu) return this.package(dts, body, kind);
