@@ -1,5 +1,6 @@
 import type { Clock } from '../../shared/clock';
 import { writeFragment } from './fragment';
+import { SegmentArena } from './segment-arena';
 import type { CutPart } from './segmenter';
 import { writeLivePlaylist, type LivePlaylistState, type PlaylistPart, type PlaylistSegment } from './media-playlist';
 import { blockingDecision, type PlaylistDirectives, type PlaylistPosition } from './blocking-request';
@@ -91,6 +92,8 @@ export class LiveRendition {
   private ended = false;
   private discontinuitySequence = 0;
   private cached?: { full: string; delta?: string };
+  /** The open segment's parts, written one after another, so the segment is their span, uncopied. */
+  private readonly arena = new SegmentArena();
 
   constructor(private readonly opts: LiveRenditionOptions, firstMsn = 0) {
     this.nextMsn = firstMsn;
@@ -129,7 +132,7 @@ export class LiveRendition {
       };
       if (this.initChanged) this.initChanged = false;
     }
-    const bytes = writeFragment(this.fragmentSequence++, cut.tracks);
+    const bytes = writeFragment(this.fragmentSequence++, cut.tracks, (size) => this.arena.alloc(size));
     this.opts.onPart?.({ bytes, initUri: this.open.mapUri, init: this.inits.get(this.open.mapUri)!, startsSegment: this.open.parts.length === 0 });
     this.open.parts.push({ duration: cut.duration, uri: partUri(this.open.msn, this.open.parts.length), independent: cut.independent, bytes });
     if (cut.endsSegment) this.closeSegment();
@@ -152,7 +155,7 @@ export class LiveRendition {
     const open = this.open!;
     this.open = undefined;
     const duration = open.parts.reduce((n, p) => n + p.duration, 0);
-    const bytes = Buffer.concat(open.parts.map((p) => p.bytes));
+    const bytes = this.arena.endSegment();
     const segment: StoredSegment = { ...open, duration, uri: segmentUri(open.msn), bytes };
     this.segments.push(segment);
     this.maxSegmentDuration = Math.max(this.maxSegmentDuration, duration);
