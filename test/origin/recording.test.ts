@@ -69,7 +69,7 @@ t.test('a 20 s publish rolls over into playable parts that reach the ingress sto
   const pub = publish(t, origin.rtmp('rec'), { seconds: 20 });
   const rec = join(origin.mediaDir, 'rec');
   // HLS_FORMAT=fmp4 (the default): the packager's own fragments are what is recorded.
-  const recording = await waitFor('a fragmented part being written', () => readdirSync(rec).find((f) => /^rec-\d{10}\.fmp4$/.test(f)), 30_000);
+  const recording = await waitFor('a fragmented part being written', () => readdirSync(rec).find((f) => /^rec-\d{10}\.fmp4$/.test(f) && statSync(join(rec, f)).size >= 8), 30_000);
   t.equal(readFileSync(join(rec, recording)).toString('latin1', 4, 8), 'ftyp', 'it starts with the init segment');
   await waitFor('publisher done', () => (pub.proc.exitCode !== null ? true : undefined), 60_000);
   const ingress = join(origin.mediaDir, 'ingress');
