@@ -4,7 +4,9 @@
 // when nginx with the rtmp module is installed, into the reference nginx-rtmp origin
 // (../shared/reference/nginx-origin.conf), one after the other in the same run. Reports the origin's
 // CPU per stream (its whole process tree, ffmpeg children included) and the ingest-to-playlist
-// latency (how long after a frame is sent its segment is listed), then the ratios.
+// latency (how long after a frame is sent its segment is listed), then the ratios. Both record
+// every stream (spherecast RECORD=all, the reference's record all). For spherecast it also reports
+// the in-process packager's own CPU per packet, from its /metrics counters.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +53,19 @@ async function clip() {
 }
 
 /** Runs N publishers against one server; returns CPU % of one core per stream and latency samples. */
-async function measure(label, { pid, rtmpBase, playlistUrl }, clipFile) {
+/** The packager's packet and CPU counters from spherecast's /metrics (undefined elsewhere). */
+async function packagerCounters(metricsUrl) {
+  if (!metricsUrl) return undefined;
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const read = (name) => Number(new RegExp(`^${name}\\S* (\\S+)$`, 'm').exec(text)?.[1]);
+    return { packets: read('spherecast_origin_packager_packets_total'), cpu: read('spherecast_origin_packager_cpu_seconds_total') };
+  } catch {
+    return undefined;
+  }
+}
+
+async function measure(label, { pid, rtmpBase, playlistUrl, metricsUrl }, clipFile) {
   const t0 = [];
   const pubs = [];
   for (let i = 0; i < STREAMS; i++) {
@@ -67,10 +81,11 @@ async function measure(label, { pid, rtmpBase, playlistUrl }, clipFile) {
   let cpuStartAt = 0;
   let cpuEnd = 0;
   let cpuEndAt = 0;
+  let pkgStart;
   const started = Date.now();
   while (Date.now() - started < (SECONDS - 2) * 1000) {
     const elapsed = (Date.now() - started) / 1000;
-    if (!cpuStartAt && elapsed >= WARMUP) { cpuStart = cpuSecondsOfTree(pid); cpuStartAt = Date.now(); }
+    if (!cpuStartAt && elapsed >= WARMUP) { cpuStart = cpuSecondsOfTree(pid); cpuStartAt = Date.now(); pkgStart = await packagerCounters(metricsUrl); }
     if (cpuStartAt) { cpuEnd = cpuSecondsOfTree(pid); cpuEndAt = Date.now(); }
     try {
       const r = await fetch(playlistUrl(0));
@@ -93,23 +108,27 @@ async function measure(label, { pid, rtmpBase, playlistUrl }, clipFile) {
     } catch {}
     await sleep(50);
   }
+  const pkgEnd = await packagerCounters(metricsUrl);
   for (const p of pubs) p.kill('SIGINT');
   await Promise.all(pubs.map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))));
   latencies.sort((a, b) => a - b);
   const median = latencies.length ? latencies[Math.floor(latencies.length / 2)] / 1000 : NaN;
   const cpuPct = ((cpuEnd - cpuStart) / ((cpuEndAt - cpuStartAt) / 1000)) * 100;
-  return { label, cpuPerStream: cpuPct / STREAMS, latency: median, segments: seen.size };
+  const packager = pkgStart && pkgEnd && pkgEnd.packets > pkgStart.packets
+    ? { packets: pkgEnd.packets - pkgStart.packets, microsPerPacket: ((pkgEnd.cpu - pkgStart.cpu) * 1e6) / (pkgEnd.packets - pkgStart.packets) }
+    : undefined;
+  return { label, cpuPerStream: cpuPct / STREAMS, latency: median, segments: seen.size, packager };
 }
 
 async function runSpherecast(clipFile) {
   const media = join(work, 'spherecast');
   const proc = spawn(process.execPath, [resolve('dist/origin.js')], {
-    env: { ...process.env, HOST: '127.0.0.1', RTMP_PORT: '19450', HTTP_PORT: '18180', MEDIA_DIR: media, HLS_FRAGMENT: String(FRAGMENT), HLS_PLAYLIST_LENGTH: '20', LOG_LEVEL: 'warn', PUBLIC_DIR: '' },
+    env: { ...process.env, HOST: '127.0.0.1', RTMP_PORT: '19450', HTTP_PORT: '18180', MEDIA_DIR: media, HLS_FRAGMENT: String(FRAGMENT), HLS_PLAYLIST_LENGTH: '20', HLS_FORMAT: 'fmp4', RECORD: 'all', LOG_LEVEL: 'warn', PUBLIC_DIR: '' },
     stdio: 'ignore',
   });
   await waitHttp('http://127.0.0.1:18180/healthz');
   try {
-    return await measure('spherecast', { pid: proc.pid, rtmpBase: 'rtmp://127.0.0.1:19450/live', playlistUrl: (i) => `http://127.0.0.1:18180/hls/s${i}_1280/index.m3u8` }, clipFile);
+    return await measure('spherecast', { pid: proc.pid, rtmpBase: 'rtmp://127.0.0.1:19450/live', playlistUrl: (i) => `http://127.0.0.1:18180/hls/s${i}_1280/index.m3u8`, metricsUrl: 'http://127.0.0.1:18180/metrics' }, clipFile);
   } finally {
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
@@ -136,11 +155,13 @@ if (LADDER === 'only') {
 // ---- end of the live ladder section's start ----
 
 const clipFile = await clip();
-console.log(`origin bench: ${STREAMS} streams, ${SECONDS} s each, ${FRAGMENT} s fragments, 1280x720 660 kbit/s clip sent with -c copy`);
+console.log(`origin bench: ${STREAMS} streams, ${SECONDS} s each, ${FRAGMENT} s fragments, 1280x720 660 kbit/s clip sent with -c copy, every stream recorded`);
+console.log(`load average before the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`);
 const ours = await runSpherecast(clipFile);
 const ref = await runNginx(clipFile);
 const row = (r) => `${r.label.padEnd(12)} cpu/stream ${r.cpuPerStream.toFixed(2).padStart(6)} % of a core   ingest-to-playlist median ${r.latency.toFixed(2)} s   (${r.segments} segments observed)`;
 console.log(row(ours));
+if (ours.packager) console.log(`${''.padEnd(12)} packager ${ours.packager.microsPerPacket.toFixed(1)} µs CPU per packet (${ours.packager.packets} packets; recording writes included)`);
 if (ref) {
   console.log(row(ref));
   console.log(`ratios spherecast / nginx-rtmp: cpu ${(ours.cpuPerStream / ref.cpuPerStream).toFixed(2)}x, latency ${(ours.latency / ref.latency).toFixed(2)}x`);

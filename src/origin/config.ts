@@ -53,7 +53,7 @@ export const originSchema = {
   ingestMaxRate: setting('INGEST_MAX_RATE', '16M', size({ min: 64 * 1024 }), 'drop a publisher that sends more than this many bytes per second (beyond INGEST_BURST)'),
   ingestBurst: setting('INGEST_BURST', 5, seconds({ min: 0, max: 600 }), 'seconds a publisher may run ahead of INGEST_MAX_SPEED and INGEST_MAX_RATE (encoder buffers after a network stall)'),
   record: setting('RECORD', 'all' as 'all' | 'off', oneOf(['all', 'off'] as const), 'record every stream under MEDIA_DIR/rec and upload each part to INGRESS'),
-  recordMaxSize: setting('RECORD_MAX_SIZE', '128000K', size({ min: 64 * 1024 }), 'recording rollover size (a new part starts at the next keyframe)'),
+  recordMaxSize: setting('RECORD_MAX_SIZE', '128000K', size({ min: 64 * 1024 }), 'recording rollover size (a new part starts at the next segment boundary with fmp4, the next keyframe with ts)'),
   recordDoneExec: setting('RECORD_DONE_EXEC', '', string, 'shell command run after each part is uploaded, as `sh -c CMD sh <mp4 path> <basename>` (exec_record_done)'),
   ingress: setting('INGRESS', '', string, 'object store for recordings: a folder, file:///path or s3://bucket/prefix (empty = MEDIA_DIR/ingress)'),
   queue: setting('QUEUE', '', string, 'job queue fed with an S3 event per upload when INGRESS is local: a folder or file:///path (empty = MEDIA_DIR/queue); on S3 the bucket notification feeds SQS'),

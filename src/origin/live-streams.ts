@@ -9,6 +9,8 @@ import { MediaInfo, type TagKind } from './media-info';
 import { LivePackager } from './packager/live-packager';
 import type { LiveRendition } from './packager/live-rendition';
 import { Recorder } from './recorder';
+import { FragmentRecorder } from './fragment-recorder';
+import type { PacketCpuMeter } from './packager/packet-cpu-meter';
 import { flvTag } from './flv-writer';
 import { DelayedUnlink } from './delayed-unlink';
 import { finishLeftoverPlaylists } from './hls-leftovers';
@@ -47,7 +49,8 @@ export interface LiveStream {
   readonly startedAt: number;
   readonly info: MediaInfo;
   readonly packager: StreamPackaging;
-  readonly recorder?: Recorder;
+  /** FLV parts from the tags (HLS_FORMAT=ts), or fragmented MP4 parts from the packager's own parts (fmp4). */
+  readonly recorder?: Recorder | FragmentRecorder;
   /** Every segment kept for the instant VOD (fMP4 only). */
   readonly instantVod?: InstantVodWriter;
   /** Viewer address -> last time it fetched this stream's HLS. */
@@ -82,9 +85,14 @@ export interface LiveStreamsOptions {
   readonly record?: { readonly recDir: string; readonly maxBytes: number; readonly onPartClosed: (path: string) => void };
   /** LIVE_LADDER: renditions encoded from each stream (fMP4 only). */
   readonly ladder?: LiveLadderSettings & { readonly onDropped?: (reason: 'behind' | 'exited') => void };
+  /** Sums the in-process packager's CPU per packet (fmp4). */
+  readonly packagerCpu?: PacketCpuMeter;
   readonly clock: Clock;
   readonly log: Logger;
 }
+
+/** The FLV tag the fMP4 packager is handed: it reads `body` only. */
+const EMPTY = Buffer.alloc(0);
 
 /** A viewer counts as watching while it fetched within this window. */
 const VIEWER_WINDOW_MS = 30_000;
@@ -137,14 +145,24 @@ export class LiveStreams {
     const master = new LiveMaster({ masterPath: join(this.hlsDir, `${start.name}.m3u8`), variantUri: `${variant}/index.m3u8`, info, videoLayout: o.videoLayout });
     const common = { hlsDir: this.hlsDir, name: start.name, variantSuffix: o.variantSuffix, fragmentSeconds: o.fragmentSeconds, playlistSeconds: o.playlistSeconds, info, master, deleter: this.deleter, clock: o.clock, log: o.log };
     const instantVod = o.format === 'fmp4' ? o.instantVod?.writer(start.name) : undefined;
-    const packager: StreamPackaging =
-      o.format === 'fmp4'
-        ? new LivePackager({ ...common, partSeconds: o.partSeconds, ...(o.memorySeconds ? { memorySeconds: o.memorySeconds } : {}), ...(instantVod ? { instantVod } : {}) })
-        : new HlsPackager({ ...common, ffmpegPath: o.ffmpegPath });
-    const rec = this.opts.record;
-    const recorder = rec
-      ? new Recorder({ recDir: rec.recDir, name: start.name, maxBytes: rec.maxBytes, clock: this.opts.clock, log: this.opts.log, onPartClosed: rec.onPartClosed })
-      : undefined;
+    const rec = o.record ? { recDir: o.record.recDir, name: start.name, maxBytes: o.record.maxBytes, clock: o.clock, log: o.log, onPartClosed: o.record.onPartClosed } : undefined;
+    let packager: StreamPackaging;
+    let recorder: Recorder | FragmentRecorder | undefined;
+    if (o.format === 'fmp4') {
+      const fragments = rec ? new FragmentRecorder(rec) : undefined;
+      recorder = fragments;
+      packager = new LivePackager({
+        ...common,
+        partSeconds: o.partSeconds,
+        ...(o.memorySeconds ? { memorySeconds: o.memorySeconds } : {}),
+        ...(instantVod ? { instantVod } : {}),
+        ...(fragments ? { onPart: (p) => fragments.part(p) } : {}),
+        ...(o.packagerCpu ? { cpu: o.packagerCpu } : {}),
+      });
+    } else {
+      recorder = rec ? new Recorder(rec) : undefined;
+      packager = new HlsPackager({ ...common, ffmpegPath: o.ffmpegPath });
+    }
     const ladder =
       o.ladder && packager instanceof LivePackager
         ? new LiveLadder({ ...o.ladder, ...common, partSeconds: o.partSeconds, source: { packager, variant, info } })
@@ -162,28 +180,27 @@ export class LiveStreams {
     return stream;
   }
 
-  /** Every FLV tag of a live publish passes here; `body` is only valid during the call. */
+  /**
+   * Every FLV tag of a live publish passes here. `body` is the RTMP message's own buffer: the fMP4
+   * packager keeps it uncopied until its part is written, so nothing may change it.
+   */
   tag(stream: LiveStream, type: number, dts: number, body: Buffer): void {
     const kind = stream.info.observe(type, dts, body);
     if (kind === 'unsupported') {
       for (const c of stream.info.unsupported) this.warnOnce(stream, c);
       return;
     }
-    // One FLV tag per packet, shared by the packager and the recorder (neither changes it).
-    const tag = kind === 'metadata' || kind === 'ignored' ? undefined : flvTag(type, dts, body);
-    if (!tag) return;
+    if (kind === 'metadata' || kind === 'ignored') return;
+    // FLV bytes only for ffmpeg: the ts packager, the FLV recorder (HLS_FORMAT=ts) and the live ladder's encoder; one
+    // tag shared by all (none changes it).
+    const tag = this.opts.format === 'ts' || stream.ladder ? flvTag(type, dts, body) : EMPTY;
     if (kind === 'video-key') this.checkKeyframes(stream, dts);
     if (kind === 'video-config') this.resolveLayout(stream);
-    // ffmpeg 5.1 reads no Enhanced RTMP: HEVC reaches only the fMP4 packager, and is not recorded yet.
-    if (stream.info.videoConfig?.codec === 'hevc' && kind.startsWith('video')) {
-      if (this.opts.format === 'ts') return this.warnOnce(stream, 'video HEVC (HLS_FORMAT=ts)');
-      stream.packager.write(dts, body, kind, tag);
-      if (stream.recorder) this.warnOnce(stream, 'video HEVC in recordings');
-      stream.ladder?.write(dts, kind, tag);
-      return;
-    }
+    // ffmpeg 5.1 reads no Enhanced RTMP: HEVC reaches only the fMP4 packager (which records it too).
+    if (this.opts.format === 'ts' && stream.info.videoConfig?.codec === 'hevc' && kind.startsWith('video')) return this.warnOnce(stream, 'video HEVC (HLS_FORMAT=ts)');
     stream.packager.write(dts, body, kind, tag);
-    stream.recorder?.write(dts, body, kind, tag);
+    // With fmp4 the recorder is fed the packager's parts instead.
+    if (stream.recorder instanceof Recorder) stream.recorder.write(dts, body, kind, tag);
     stream.ladder?.write(dts, kind, tag);
   }
 
@@ -208,7 +225,7 @@ export class LiveStreams {
   private warnOnce(stream: LiveStream, codec: string): void {
     if (stream.warnedCodecs.has(codec)) return;
     stream.warnedCodecs.add(codec);
-    this.log.warn({ code: 'SC_ERR_UNSUPPORTED_CODEC', stream: stream.start.name, codec }, `unsupported ${codec}: left out (H.264 and AAC are packaged and recorded; HEVC is packaged with HLS_FORMAT=fmp4)`);
+    this.log.warn({ code: 'SC_ERR_UNSUPPORTED_CODEC', stream: stream.start.name, codec }, `unsupported ${codec}: left out (H.264 and AAC are packaged and recorded; HEVC too with HLS_FORMAT=fmp4)`);
   }
 
   /** The live LL-HLS rendition behind a variant folder name (`<name><suffix>`), while it is live. */

@@ -16,6 +16,7 @@ import { parseVideoRungs } from '../shared/abr-ladder';
 import { originSchema } from './config';
 import { LiveStreams } from './live-streams';
 import { LiveThumbnails } from './live-thumbnails';
+import { PacketCpuMeter } from './packager/packet-cpu-meter';
 import { PublishHooks } from './publish-hooks';
 import { parsePublishKeys } from './publish-auth';
 import { RtmpIngest } from './rtmp-ingest';
@@ -76,6 +77,8 @@ void runProgram({
     if (config.instantVod && !instantVod) log.info('instant VOD is made from the fMP4 packager: off with HLS_FORMAT=ts');
     if (config.liveLadder && config.hlsFormat !== 'fmp4') throw scError('SC_ERR_CONFIG', 'LIVE_LADDER needs HLS_FORMAT=fmp4 (the renditions come back through the in-process packager)');
     const ladderDrops = new Counter({ name: 'spherecast_origin_ladder_dropped_total', help: 'live ladders stopped mid-stream, by reason (behind real time, encoder exited)', labelNames: ['reason'], registers: [metrics] });
+    const packagerCpu = new PacketCpuMeter();
+    packagerCpu.register(metrics);
     const streams = new LiveStreams({
       mediaDir: config.mediaDir,
       variantSuffix: config.hlsVariantSuffix,
@@ -101,6 +104,7 @@ void runProgram({
             },
           }
         : {}),
+      packagerCpu,
       clock,
       log,
     });

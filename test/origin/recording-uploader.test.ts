@@ -2,11 +2,13 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { LocalObjectStore } from '../../src/shared/object-store-local';
 import { RecordingUploader } from '../../src/origin/recording-uploader';
+import { encodeTestFlv, readFlvTags } from '../fixtures/flv-file';
+import { recordFragments } from '../fixtures/fragmented-recording';
 import { ffprobeJson, publish, startOrigin, waitFor } from './origin-harness';
 
 type Tap = { teardown(fn: () => unknown): void };
@@ -92,15 +94,38 @@ t.test('rec/ removed and re-created under a recording origin: the lost part is s
   const rec = join(origin.mediaDir, 'rec');
   const ingress = join(origin.mediaDir, 'ingress');
   const pub = publish(t, origin.rtmp('moved'), { size: '320x180', seconds: 5 });
-  await waitFor('a part being recorded', () => (readdirSync(rec).some((f) => f.endsWith('.flv')) ? true : undefined), 20_000, 20);
+  await waitFor('a part being recorded', () => (readdirSync(rec).some((f) => f.endsWith('.fmp4')) ? true : undefined), 20_000, 20);
   rmSync(rec, { recursive: true, force: true });
   mkdirSync(rec);
   await waitFor('publisher done', () => (pub.proc.exitCode !== null ? true : undefined), 30_000);
   const after = await waitFor('parts recorded after the removal uploaded, none left on disk', () => {
-    const local = readdirSync(rec).filter((f) => /\.(flv|mp4)$/.test(f));
+    const local = readdirSync(rec).filter((f) => /\.(flv|fmp4|mp4)$/.test(f));
     return local.length === 0 && uploaded(ingress).length >= 2 ? uploaded(ingress) : undefined;
   }, 30_000);
   t.ok(after.length >= 2, `${after.length} later parts uploaded`);
   t.match(origin.log(), /gone from disk/, 'the lost part is named in a warning');
   t.notMatch(origin.log(), /will retry/, 'nothing waits on the lost part');
+});
+
+t.test('fragmented parts left by a crash: a torn one is cut to its last complete fragment and uploaded; one with no fragment is deleted', async (t) => {
+  const { recDir, ingress, lines, uploader } = setup(t);
+  const tags = readFlvTags(encodeTestFlv({ seconds: 3, width: 160, height: 90, fps: 25, gop: 25 }));
+  const [whole] = await recordFragments(recDir, 'torn', tags);
+  const bytes = readFileSync(whole!);
+  // What a crash inside a write leaves: the whole recording, then half of one more fragment.
+  const boxes: Array<{ type: string; start: number; end: number }> = [];
+  for (let p = 0; p < bytes.length; p += bytes.readUInt32BE(p)) boxes.push({ type: bytes.toString('latin1', p + 4, p + 8), start: p, end: p + bytes.readUInt32BE(p) });
+  const moof = boxes.at(-2)!;
+  writeFileSync(whole!, Buffer.concat([bytes, bytes.subarray(moof.start, moof.start + Math.floor((boxes.at(-1)!.end - moof.start) / 2))]));
+  // And a part killed before its first fragment was written: an init segment alone.
+  writeFileSync(join(recDir, 'empty-1000000008.fmp4'), bytes.subarray(0, boxes[1]!.end));
+  await uploader.start();
+  await waitFor('the torn part uploaded', () => (uploaded(ingress).length === 1 ? true : undefined), 20_000, 50);
+  t.same(uploaded(ingress), [basename(whole!).replace(/\.fmp4$/, '.mp4')]);
+  const frames = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', join(ingress, uploaded(ingress)[0]!)], { encoding: 'utf8' });
+  t.equal(Number(frames.trim()), tags.filter((x) => x.type === 9 && x.body[1] === 1).length, 'every frame of the complete fragments');
+  t.ok(lines.some((l) => /torn last fragment was dropped/.test(l.msg) && l.dropped > 0));
+  t.ok(lines.some((l) => l.file === 'empty-1000000008.fmp4' && /no complete fragment/.test(l.msg)));
+  await waitFor('the local copies gone', () => (readdirSync(recDir).filter((f) => /\.(fmp4|mp4)$/.test(f)).length === 0 ? true : undefined), 10_000, 50);
+  t.equal(uploader.pending, 0);
 });

@@ -2,10 +2,13 @@
 // time limit or an abort. The hanging input is a FIFO nobody writes to: ffprobe blocks opening it.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isScError } from '../../src/shared/errors';
 import { probe } from '../../src/transcoder/probe';
-import { MP4, MPEGTS } from '../../src/transcoder/source-container';
+import { detectSourceContainer, MP4, MPEGTS } from '../../src/transcoder/source-container';
+import { encodeTestFlv, readFlvTags } from '../fixtures/flv-file';
+import { recordFragments } from '../fixtures/fragmented-recording';
 import { makeClip, pgrep, tempDir, until } from './harness';
 
 const MAX_PIXELS = 8192 * 8192;
@@ -47,4 +50,18 @@ t.test('a real clip probes with its container forced; the wrong container is unr
   const small = await probe(clip, { ffprobePath: 'ffprobe', container: MP4, maxPixels: 100 * 100, timeoutMs: 30_000, label: 'a.mp4' }).catch((e) => e);
   t.ok(isScError(small, 'SC_ERR_MEDIA_REFUSED'), `frames over -max_pixels are refused: ${small}`);
   t.match(small.message, /frame size 320x160 is over 10000 pixels/);
+});
+
+t.test('a recording as the origin writes it while live (fragmented MP4: init segment + packager parts) passes the source check and probes whole', async (t) => {
+  const dir = tempDir(t, 'probe-fmp4');
+  const tags = readFlvTags(encodeTestFlv({ seconds: 3, width: 320, height: 160, fps: 25, gop: 25 }));
+  const [part] = await recordFragments(dir, 'live', tags);
+  // Uploaded as the store names it, whether or not the origin remuxed it first.
+  const file = join(dir, 'live-1700000000.mp4');
+  renameSync(part!, file);
+  const container = await detectSourceContainer(file, 'live-1700000000.mp4');
+  t.equal(container, MP4, 'the allow-list takes it as mp4/mov');
+  const info = await probe(file, { ffprobePath: 'ffprobe', container, maxPixels: MAX_PIXELS, timeoutMs: 30_000 });
+  t.match(info, { video: { width: 320, height: 160 }, audio: { codec: 'aac' } });
+  t.ok(Math.abs(info.duration! - 3) < 0.1, `duration ${info.duration} s`);
 });

@@ -50,23 +50,33 @@ function traf(t: FragmentTrack, dataOffset: number): Buffer {
 /**
  * Pure: one movie fragment (moof + mdat) holding the given samples of each track, each track's
  * data contiguous in the mdat in track order. Tracks without samples are left out. An LL-HLS
- * part and a whole segment are both made of these.
+ * part and a whole segment are both made of these. `alloc` gives the fragment's memory, exactly
+ * `size` bytes (by default its own buffer; see SegmentArena).
  */
-export function writeFragment(sequence: number, tracks: readonly FragmentTrack[]): Buffer {
+export function writeFragment(sequence: number, tracks: readonly FragmentTrack[], alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const present = tracks.filter((t) => t.samples.length > 0);
   if (!present.length) throw new Error('a fragment needs at least one sample');
   const moofSize = 8 + 16 + present.reduce((n, t) => n + TRAF_FIXED_BYTES + t.samples.length * TRUN_SAMPLE_BYTES, 0);
   let dataOffset = moofSize + 8;
   const trafs: Buffer[] = [];
-  const data: Buffer[] = [];
   for (const t of present) {
     trafs.push(traf(t, dataOffset));
-    for (const s of t.samples) {
-      data.push(s.data);
-      dataOffset += s.data.length;
-    }
+    for (const s of t.samples) dataOffset += s.data.length;
   }
   const moof = box('moof', fullBox('mfhd', 0, 0, u32(sequence)), ...trafs);
   if (moof.length !== moofSize) throw new Error(`moof is ${moof.length} bytes, expected ${moofSize}`);
-  return Buffer.concat([moof, box('mdat', ...data)]);
+  // The samples are copied once, straight into the fragment (they are most of its bytes).
+  const out = alloc(dataOffset);
+  moof.copy(out, 0);
+  out.writeUInt32BE(dataOffset - moofSize, moofSize);
+  out.write('mdat', moofSize + 4, 'latin1');
+  let p = moofSize + 8;
+  for (const t of present) {
+    for (const s of t.samples) {
+      // TypedArray#set is a plain memcpy; Buffer#copy goes through more checks per call.
+      out.set(s.data, p);
+      p += s.data.length;
+    }
+  }
+  return out;
 }

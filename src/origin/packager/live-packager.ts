@@ -8,7 +8,8 @@ import { VariantRetention } from '../variant-retention';
 import type { LiveMaster } from '../live-master';
 import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
 import type { MediaInfo, TagKind } from '../media-info';
-import type { LiveRendition, CompleteSegment } from './live-rendition';
+import type { LiveRendition, CompletePart, CompleteSegment } from './live-rendition';
+import type { PacketCpuMeter } from './packet-cpu-meter';
 import { sphericalBoxes } from './spherical-boxes';
 import { StreamPackager, type TimeBase } from './stream-packager';
 import type { StreamLayout } from '../../shared/layout/stream-layout';
@@ -35,6 +36,10 @@ export interface LivePackagerOptions {
   readonly timeBase?: TimeBase;
   /** A ladder rendition numbers its segments from at least the source's first, so MSNs line up. */
   readonly minFirstMsn?: number;
+  /** Each part as it is made, with its init segment (the recorder). */
+  readonly onPart?: (part: CompletePart) => void;
+  /** Adds up the CPU time spent packaging each packet (for /metrics and the bench). */
+  readonly cpu?: PacketCpuMeter;
 }
 
 /**
@@ -88,6 +93,7 @@ export class LivePackager {
       firstMsn,
       ...(o.timeBase ? { timeBase: o.timeBase } : {}),
       onSegment: (s) => this.segmentDone(s),
+      ...(o.onPart ? { onPart: o.onPart } : {}),
     });
     this.log.info({ firstMsn, partSeconds: o.partSeconds }, 'packaging started (fMP4, LL-HLS)');
   }
@@ -97,8 +103,16 @@ export class LivePackager {
     this.layoutBoxes = sphericalBoxes(layout);
   }
 
-  /** One FLV tag from the publisher; `body` is only valid during this call. */
+  /** One FLV tag from the publisher; `body` is kept, unchanged, until its part is written (see StreamPackager.write). */
   write(dts: number, body: Buffer, kind: TagKind): void {
+    const cpu = this.opts.cpu;
+    if (!cpu) return this.package(dts, body, kind);
+    const before = cpu.start();
+    this.package(dts, body, kind);
+    cpu.stop(before);
+  }
+
+  private package(dts: number, body: Buffer, kind: TagKind): void {
     const p = this.packager;
     if (!p) return;
     const info = this.opts.info;

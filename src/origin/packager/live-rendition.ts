@@ -1,5 +1,6 @@
 import type { Clock } from '../../shared/clock';
 import { writeFragment } from './fragment';
+import { SegmentArena } from './segment-arena';
 import type { CutPart } from './segmenter';
 import { writeLivePlaylist, type LivePlaylistState, type PlaylistPart, type PlaylistSegment, type RenditionReport } from './media-playlist';
 import { blockingDecision, type PlaylistDirectives, type PlaylistPosition } from './blocking-request';
@@ -19,6 +20,18 @@ export interface LiveRenditionOptions {
   readonly clock: Clock;
   /** Called with each complete segment (init URI and bytes) for recording and instant VOD. */
   readonly onSegment?: (segment: CompleteSegment) => void;
+  /** Called with each part as it is made (the recorder writes them as they come). */
+  readonly onPart?: (part: CompletePart) => void;
+}
+
+export interface CompletePart {
+  /** Its moof+mdat: a segment's bytes are its parts' bytes in order. */
+  readonly bytes: Buffer;
+  /** The init segment it needs (a new one after a codec configuration change). */
+  readonly initUri: string;
+  readonly init: Buffer;
+  /** The first part of a segment (segments start on a keyframe). */
+  readonly startsSegment: boolean;
 }
 
 export interface CompleteSegment {
@@ -90,6 +103,8 @@ export class LiveRendition {
   private cached?: { full: string; delta?: string; reports: string };
   /** The stream's other renditions, reported in this one's playlist (live ladder). */
   private reportPeers: () => readonly RenditionReport[] = () => [];
+  /** The open segment's parts, written one after another, so the segment is their span, uncopied. */
+  private readonly arena = new SegmentArena();
 
   constructor(private readonly opts: LiveRenditionOptions, firstMsn = 0) {
     this.nextMsn = firstMsn;
@@ -144,7 +159,8 @@ export class LiveRendition {
       };
       if (this.initChanged) this.initChanged = false;
     }
-    const bytes = writeFragment(this.fragmentSequence++, cut.tracks);
+    const bytes = writeFragment(this.fragmentSequence++, cut.tracks, (size) => this.arena.alloc(size));
+    this.opts.onPart?.({ bytes, initUri: this.open.mapUri, init: this.inits.get(this.open.mapUri)!, startsSegment: this.open.parts.length === 0 });
     this.open.parts.push({ duration: cut.duration, uri: partUri(this.open.msn, this.open.parts.length), independent: cut.independent, bytes });
     if (cut.endsSegment) this.closeSegment();
     this.changed();
@@ -166,7 +182,7 @@ export class LiveRendition {
     const open = this.open!;
     this.open = undefined;
     const duration = open.parts.reduce((n, p) => n + p.duration, 0);
-    const bytes = Buffer.concat(open.parts.map((p) => p.bytes));
+    const bytes = this.arena.endSegment();
     const segment: StoredSegment = { ...open, duration, uri: segmentUri(open.msn), bytes, size: bytes.length };
     this.segments.push(segment);
     this.maxSegmentDuration = Math.max(this.maxSegmentDuration, duration);

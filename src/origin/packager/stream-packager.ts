@@ -14,6 +14,7 @@ export interface StreamPackagerOptions {
   readonly memorySeconds?: number;
   readonly clock: Clock;
   readonly onSegment?: LiveRenditionOptions['onSegment'];
+  readonly onPart?: LiveRenditionOptions['onPart'];
   /** Media sequence number of the first segment (numbering continues across publishes of a name). */
   readonly firstMsn?: number;
   /**
@@ -80,6 +81,7 @@ export class StreamPackager {
         epochMs: this.epochMs,
         clock: opts.clock,
         ...(opts.onSegment ? { onSegment: opts.onSegment } : {}),
+        ...(opts.onPart ? { onPart: opts.onPart } : {}),
       },
       opts.firstMsn ?? 0,
     );
@@ -98,7 +100,11 @@ export class StreamPackager {
     if (this.segmenter && this.tracks.audio) this.restart();
   }
 
-  /** One FLV audio or video tag body; `dtsMs` as RTMP delivered it. */
+  /**
+   * One FLV audio or video tag body; `dtsMs` as RTMP delivered it. The body's bytes are kept
+   * until its part is written, uncopied: the caller must never change them (RTMP message payloads
+   * are fresh buffers the chunk reader lets go of).
+   */
   write(type: number, dtsMs: number, body: Buffer): void {
     const m = readFlvMedia(type, body);
     if (m.kind !== 'video' && m.kind !== 'audio') return;
@@ -109,12 +115,11 @@ export class StreamPackager {
     }
     this.firstDts ??= this.opts.timeBase?.origin() ?? dtsMs;
     const t = dtsMs - this.firstDts;
-    // Samples outlive this call (parts are written later): keep copies.
     if (m.kind === 'video' && this.videoTimeline) {
-      const s = this.videoTimeline.push(t, m.cts, m.key, Buffer.from(m.data));
+      const s = this.videoTimeline.push(t, m.cts, m.key, m.data);
       if (s) this.segmenter!.push(VIDEO_TRACK, s);
     } else if (m.kind === 'audio' && this.audioTimeline) {
-      const s = this.audioTimeline.push(t, 0, true, Buffer.from(m.data));
+      const s = this.audioTimeline.push(t, 0, true, m.data);
       if (s) this.segmenter!.push(AUDIO_TRACK, s);
     }
   }
