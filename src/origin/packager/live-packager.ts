@@ -9,7 +9,7 @@ import type { LiveMaster } from '../live-master';
 import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
 import type { MediaInfo, TagKind } from '../media-info';
 import type { LiveRendition, CompleteSegment } from './live-rendition';
-import { sphericalBoxes } from './spherical-boxes';
+import { sphericalBoxes } from '../../shared/mp4/spherical-boxes';
 import { StreamPackager } from './stream-packager';
 import type { StreamLayout } from '../../shared/layout/stream-layout';
 
