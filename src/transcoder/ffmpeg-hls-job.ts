@@ -49,7 +49,7 @@ export interface EncoderTuning {
   readonly threads?: number;
 }
 
-/** The init segment every fMP4 rendition's playlist maps (one per rendition folder). */
+/** Base name of the fMP4 init segments (ffmpeg numbers them per variant: init_0.mp4, init_1.mp4, ...). */
 export const INIT_SEGMENT_NAME = 'init.mp4';
 
 export type StreamSelection = 'all' | 'video' | 'audio';
@@ -177,7 +177,15 @@ export function buildOutputArgs(opts: {
     '-hls_playlist_type', 'vod',
     '-hls_flags', 'independent_segments',
     ...(format === 'fmp4'
-      ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', INIT_SEGMENT_NAME, '-hls_segment_filename', join(opts.outDir, '%v', 'seg_%05d.m4s')]
+      ? [
+          '-hls_segment_type', 'fmp4',
+          '-hls_fmp4_init_filename', INIT_SEGMENT_NAME,
+          '-hls_segment_filename', join(opts.outDir, '%v', 'seg_%05d.m4s'),
+          // A chunk's offset timestamps would otherwise become an empty edit in its init segment and fragments
+          // starting at 0, which players that read tfdt (hls.js) put at the start of the timeline; frag_discont
+          // puts the offset into each fragment's tfdt, so the chunks' inits stay identical.
+          ...(opts.tsOffset ? ['-hls_segment_options', 'movflags=+frag_discont'] : []),
+        ]
       : ['-hls_segment_type', 'mpegts', '-hls_segment_filename', join(opts.outDir, '%v', 'seg_%05d.ts')]),
     '-var_stream_map', streamMap,
   );
