@@ -63,7 +63,8 @@ t.test('a recording on the queue becomes <asset name>/MANIFEST.M3U8 in egress, m
   t.equal(master.variants.length, 3, 'two video variants and the audio-only one');
   for (const v of master.variants) t.ok(statSync(join(assetDir, v.uri)).isFile(), `${v.uri} published`);
   const files = filesUnder(assetDir);
-  t.ok(files.some((f) => f.endsWith('.ts')));
+  t.ok(files.some((f) => f.endsWith('.m4s')), 'fMP4 segments');
+  t.ok(files.some((f) => f.endsWith('MANIFEST.json')), 'the layout JSON beside the master');
   const masterTime = statSync(join(assetDir, 'MANIFEST.M3U8')).mtimeMs;
   t.ok(files.every((f) => statSync(f).mtimeMs <= masterTime), 'the master was written last');
   await until(() => queueFiles(r, 'inflight').length === 0, 'message deleted');
