@@ -14,7 +14,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const arg = (name, def) => {
@@ -142,9 +142,10 @@ async function ours(source, media, extraEnv = {}) {
     if (done.msg !== 'job done') throw new Error(done.msg);
     const cpu = cpuOf(w.child.pid, true) - cpu0;
     const planned = w.lines.find((l) => l.msg === 'transcode planned');
-    const master = join(media, 'egress', 'bench', 'MANIFEST.M3U8');
-    if (!existsSync(master)) throw new Error('no master published');
-    return { wall: done.wallSeconds, cpu, latency: done.publishLatencySeconds, chunks: planned?.chunks ?? 1, pruned: planned?.pruned ?? [], format: planned?.format, playlist720: join(media, 'egress', 'bench', '720p', 'index.m3u8') };
+    // The asset's folder is named from the whole key (recordings/bench.mp4 -> recordings_bench.mp4~<hash>).
+    const master = join(media, 'egress', done.master);
+    if (!existsSync(master)) throw new Error(`no master published at ${master}`);
+    return { wall: done.wallSeconds, cpu, latency: done.publishLatencySeconds, chunks: planned?.chunks ?? 1, pruned: planned?.pruned ?? [], format: planned?.format, playlist720: join(dirname(master), '720p', 'index.m3u8') };
   } finally {
     w.child.kill('SIGTERM');
     await new Promise((r) => (w.child.exitCode !== null ? r() : w.child.once('exit', r)));
