@@ -53,6 +53,7 @@ t.test('S3 ingress/egress and an SQS queue: visibility extended, published with 
   const w = startWorkerProcess(t, {
     MEDIA_DIR: media,
     LADDER: SMALL_LADDER,
+    LADDER_360: SMALL_LADDER,
     SEGMENT_SECONDS: '2',
     RECEIVE_WAIT: '1',
     NOTIFY_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:vod-done',
@@ -115,6 +116,7 @@ t.test('SQS: a job that fails for good goes to the RedrivePolicy\'s dead-letter 
   const w = startWorkerProcess(t, {
     MEDIA_DIR: media,
     LADDER: SMALL_LADDER,
+    LADDER_360: SMALL_LADDER,
     SEGMENT_SECONDS: '2',
     RECEIVE_WAIT: '1',
     VISIBILITY_TIMEOUT: '2',

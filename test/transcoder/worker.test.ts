@@ -35,7 +35,7 @@ function rig(t: Test, name: string): Rig {
     queue,
     queueDir,
     egressDir: join(media, 'egress'),
-    env: { MEDIA_DIR: media, LADDER: SMALL_LADDER, SEGMENT_SECONDS: '2', RECEIVE_WAIT: '1', VISIBILITY_TIMEOUT: '3', MAX_RECEIVE_COUNT: '2' },
+    env: { MEDIA_DIR: media, LADDER: SMALL_LADDER, LADDER_360: SMALL_LADDER, SEGMENT_SECONDS: '2', RECEIVE_WAIT: '1', VISIBILITY_TIMEOUT: '3', MAX_RECEIVE_COUNT: '2' },
     async submit(key, file) {
       const info = await ingress.putFile(key, file);
       await queue.send(buildS3PutEvent({ bucket: ingress.bucket, key, size: info.size, etag: info.etag }));
