@@ -4,7 +4,7 @@ import { setting, type ConfigOf } from '../shared/config/config';
 import { scError } from '../shared/errors';
 import { bool, decimal, integer, json, list, oneOf, optionalHttpUrl, pattern, port, seconds, string } from '../shared/config/parsers';
 import { DEFAULT_360_LADDER, DEFAULT_LADDER, ladderToJson, parseLadder, VIDEO_CODECS, type Ladder } from './ladder';
-import { parseRungTuning, tuningFor, type TuningRule } from './rung-tuning';
+import { parseRungTuning, tuningFor, X264_PRESETS, type TuningRule } from './rung-tuning';
 import { DEFAULT_MAX_PIXEL_RATE } from './source-limits';
 
 /**
@@ -22,7 +22,6 @@ export function ladderFromConfig(text: string): Ladder {
   return parseLadder(JSON.parse(text));
 }
 
-const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
 
 const baseUrl = (raw: unknown): string => {
   const s = optionalHttpUrl(raw);

@@ -12,7 +12,9 @@ export interface TuningRule extends EncoderTuning {
   readonly maxPixels: number;
 }
 
-const X264_PRESETS = new Set(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow']);
+/** x264's presets; x265 has the same names. */
+export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+const PRESET_NAMES: ReadonlySet<string> = new Set(X264_PRESETS);
 
 /** Validates a RUNG_TUNING value: `[{"maxPixels":230400,"threads":1},{"maxPixels":921600,"preset":"faster"}]`. Pure. */
 export function parseRungTuning(value: unknown): readonly TuningRule[] {
@@ -27,7 +29,7 @@ export function parseRungTuning(value: unknown): readonly TuningRule[] {
       if (unknown.length) throw new Error(`${where}: unknown field ${JSON.stringify(unknown[0])}`);
       const maxPixels = typeof e.maxPixels === 'string' ? parseBitrate(e.maxPixels) : e.maxPixels;
       if (typeof maxPixels !== 'number' || !Number.isInteger(maxPixels) || maxPixels < 1) throw new Error(`${where}: maxPixels must be a whole number above 0`);
-      if (e.preset !== undefined && (typeof e.preset !== 'string' || !X264_PRESETS.has(e.preset))) throw new Error(`${where}: preset must be one of ${[...X264_PRESETS].join(', ')}`);
+      if (e.preset !== undefined && (typeof e.preset !== 'string' || !PRESET_NAMES.has(e.preset))) throw new Error(`${where}: preset must be one of ${X264_PRESETS.join(', ')}`);
       if (e.threads !== undefined && (typeof e.threads !== 'number' || !Number.isInteger(e.threads) || e.threads < 0 || e.threads > 256)) {
         throw new Error(`${where}: threads must be a whole number from 0 to 256`);
       }
