@@ -1,9 +1,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
+import { parseMediaPlaylist } from '../shared/hls-playlist';
 import { layoutJson, layoutJsonUrl, type StreamLayout } from '../shared/layout/stream-layout';
 import type { Logger } from '../shared/logger';
-import { parseMediaPlaylist } from '../shared/hls-playlist';
 import { withSampleEntryBoxes } from '../shared/mp4/sample-entry-boxes';
 import { sphericalBoxes } from '../shared/mp4/spherical-boxes';
 import { planChunks, type Chunk } from './chunk-plan';
@@ -148,7 +148,8 @@ export class TranscodeJob {
     try {
       plan = planRenditions(source.video, layout.projection === 'flat' ? o.ladder : (o.ladder360 ?? o.ladder), {
         segmentSeconds: o.segmentSeconds,
-        cubemap: o.cubemap,
+        // v360 converts a full mono sphere; a 180 degree or stereo picture would come out wrong.
+        cubemap: o.cubemap && layout.projection === 'equirect' && layout.stereo === 'mono',
         pruneWithin: o.pruneWithin,
         codecs: o.codecs,
         // HEVC is carried as hvc1 in fMP4 only; with TS segments every rung stays H.264.
