@@ -1,7 +1,7 @@
 import { scError } from '../../shared/errors';
+import { hevcCodecString } from '../../shared/mp4/hevc-codec-string';
 import { BitReader } from './bit-reader';
 import { nalToRbsp } from './h264-sps';
-import { hevcCodecString } from '../../shared/mp4/hevc-codec-string';
 
 /** HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 8.3.3.1), validated. */
 export interface HevcConfig {
