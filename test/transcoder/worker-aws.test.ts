@@ -80,7 +80,7 @@ t.test('S3 ingress/egress and an SQS queue: visibility extended, published with 
   t.equal(parsed.variants.length, 3);
   const playlist = parse(await (await client.send(new GetObjectCommand({ Bucket: 'egress', Key: `stage-1/${parsed.variants[0].uri}` }))).Body!.transformToString()) as any;
   const seg = await client.send(new HeadObjectCommand({ Bucket: 'egress', Key: `stage-1/${parsed.variants[0].uri.replace('index.m3u8', playlist.segments[0].uri)}` }));
-  t.equal(seg.ContentType, 'video/mp2t');
+  t.equal(seg.ContentType, 'video/iso.segment', 'an fMP4 media segment');
   t.equal(seg.CacheControl, 'public, max-age=86400');
 
   await until(async () => {
