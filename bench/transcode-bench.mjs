@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:transcode [-- --runs 2 --seconds 30 --keep]
+// npm run bench:transcode [-- --runs 2 --seconds 30 --keep --levers]
 // Generates a 1080p30 source with AAC audio (testsrc2 with grain, so x264 has detail and motion to
 // work on), then, interleaved run by run so both see the same machine noise:
 //  - the reference method (the workshop's transcoding-worker.sh): one ffmpeg encoding every rendition
@@ -9,11 +9,12 @@
 //  - ours: `node dist/transcoder.js` as a worker on a local ingress/queue/egress, fed an S3 event.
 // Prints wall time, speed (source seconds per wall second), CPU seconds of all processes, PSNR and
 // SSIM of the 720p rendition against the source, ours' message-received -> master-published time,
-// then the ratios.
+// then the ratios. --levers also runs ours without per-rung threads (RUNG_TUNING=[]), to show what that lever
+// gives; the others are in the job log (pruned rungs) or always on (the scaling cascade).
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const arg = (name, def) => {
@@ -23,6 +24,7 @@ const arg = (name, def) => {
 const RUNS = arg('runs', 1);
 const SECONDS = arg('seconds', 30);
 const KEEP = process.argv.includes('--keep');
+const LEVERS = process.argv.includes('--levers');
 const PRESET = process.env.PRESET || 'veryfast';
 const SEGMENT = 10;
 const FPS = 30;
@@ -91,9 +93,9 @@ async function reference(source, out) {
   return { wall, encodeWall: (encoded - t0) / 1000, cpu: cpuOf() - cpu0, playlist720: join(out, '720p', 'index.m3u8') };
 }
 
-function startWorker(media) {
+function startWorker(media, extraEnv) {
   const child = spawn(process.execPath, [SCRIPT], {
-    env: { ...process.env, MEDIA_DIR: media, PRESET, SPOT_MONITOR: 'off', METRICS_PORT: '0', RECEIVE_WAIT: '1', LOG_LEVEL: 'info' },
+    env: { ...process.env, MEDIA_DIR: media, PRESET, SPOT_MONITOR: 'off', METRICS_PORT: '0', RECEIVE_WAIT: '1', LOG_LEVEL: 'info', ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = [];
@@ -127,10 +129,10 @@ function submit(media, source, key) {
   renameSync(join(media, 'queue', 'tmp', id), join(media, 'queue', 'ready', `${id}.0`));
 }
 
-async function ours(source, media) {
+async function ours(source, media, extraEnv = {}) {
   rmSync(media, { recursive: true, force: true });
   mkdirSync(media, { recursive: true });
-  const w = startWorker(media);
+  const w = startWorker(media, extraEnv);
   try {
     await w.waitFor((l) => l.msg === 'waiting for jobs', 'worker ready');
     const cpu0 = cpuOf(w.child.pid, true);
@@ -140,9 +142,10 @@ async function ours(source, media) {
     if (done.msg !== 'job done') throw new Error(done.msg);
     const cpu = cpuOf(w.child.pid, true) - cpu0;
     const planned = w.lines.find((l) => l.msg === 'transcode planned');
-    const master = join(media, 'egress', 'bench', 'MANIFEST.M3U8');
-    if (!existsSync(master)) throw new Error('no master published');
-    return { wall: done.wallSeconds, cpu, latency: done.publishLatencySeconds, chunks: planned?.chunks ?? 1, playlist720: join(media, 'egress', 'bench', '720p', 'index.m3u8') };
+    // The asset's folder is named from the whole key (recordings/bench.mp4 -> recordings_bench.mp4~<hash>).
+    const master = join(media, 'egress', done.master);
+    if (!existsSync(master)) throw new Error(`no master published at ${master}`);
+    return { wall: done.wallSeconds, cpu, latency: done.publishLatencySeconds, chunks: planned?.chunks ?? 1, pruned: planned?.pruned ?? [], format: planned?.format, playlist720: join(dirname(master), '720p', 'index.m3u8') };
   } finally {
     w.child.kill('SIGTERM');
     await new Promise((r) => (w.child.exitCode !== null ? r() : w.child.once('exit', r)));
@@ -171,13 +174,19 @@ const source = makeSource();
 console.log(`source: ${(statSync(source).size / 1e6).toFixed(1)} MB (${work})`);
 const refs = [];
 const ourRuns = [];
+const plainRuns = [];
 for (let i = 0; i < RUNS; i++) {
   const r = await reference(source, join(work, `ref-${i}`));
   console.log(`  run ${i + 1} reference: wall ${fmt(r.wall)} s (encode ${fmt(r.encodeWall)} s + segmenting), cpu ${fmt(r.cpu, 1)} s`);
   refs.push(r);
   const o = await ours(source, join(work, `ours-${i}`));
-  console.log(`  run ${i + 1} spherecast: transcode ${fmt(o.wall)} s in ${o.chunks} chunk(s), received -> master published ${fmt(o.latency)} s, cpu ${fmt(o.cpu, 1)} s`);
+  console.log(`  run ${i + 1} spherecast: transcode ${fmt(o.wall)} s in ${o.chunks} chunk(s), ${o.format}, ${o.pruned.length} rung(s) pruned, received -> master published ${fmt(o.latency)} s, cpu ${fmt(o.cpu, 1)} s`);
   ourRuns.push(o);
+  if (LEVERS) {
+    const p = await ours(source, join(work, `plain-${i}`), { RUNG_TUNING: '[]' });
+    console.log(`  run ${i + 1} spherecast, x264's own threads (RUNG_TUNING=[]): transcode ${fmt(p.wall)} s, cpu ${fmt(p.cpu, 1)} s`);
+    plainRuns.push(p);
+  }
 }
 const refQ = await quality(refs[refs.length - 1].playlist720, source);
 const ourQ = await quality(ourRuns[ourRuns.length - 1].playlist720, source);
@@ -190,5 +199,11 @@ const row = (name, wall, cpu, q, latency) =>
 console.log(`${'method (median of runs)'.padEnd(28)} ${'wall s'.padStart(8)} ${'speed'.padStart(9)} ${'cpu s'.padStart(8)} ${'PSNR720'.padStart(9)} ${'SSIM720'.padStart(8)} ${'msg->mst'.padStart(8)}`);
 console.log(row('reference (mp4 + segment)', refWall, refCpu, refQ));
 console.log(row('spherecast worker', ourWall, ourCpu, ourQ, median(ourRuns.map((r) => r.latency))));
+if (LEVERS) {
+  const plainQ = await quality(plainRuns[plainRuns.length - 1].playlist720, source);
+  const plainWall = median(plainRuns.map((r) => r.wall));
+  console.log(row('  without per-rung threads', plainWall, median(plainRuns.map((r) => r.cpu)), plainQ, median(plainRuns.map((r) => r.latency))));
+  console.log(`lever per-rung threads: speed ${fmt(plainWall / ourWall)}x, cpu ${fmt(ourCpu / median(plainRuns.map((r) => r.cpu)))}x`);
+}
 console.log(`ratios spherecast / reference: speed ${fmt(refWall / ourWall)}x, cpu ${fmt(ourCpu / refCpu)}x, PSNR ${fmt(ourQ.psnr - refQ.psnr)} dB, SSIM ${fmt(ourQ.ssim - refQ.ssim, 4)}`);
 if (!KEEP) rmSync(work, { recursive: true, force: true });

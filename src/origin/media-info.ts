@@ -6,7 +6,7 @@ import { FLV_AUDIO, FLV_VIDEO } from './flv-writer';
 import { parseAvcConfig } from './codec/avc-config';
 import { parseHevcConfig } from './codec/hevc-config';
 import { readFlvMedia } from './packager/flv-media';
-import type { VideoCodecConfig } from './packager/sample-entry';
+import type { VideoCodecConfig } from '../shared/mp4/sample-entry';
 import { parseAacConfig } from './codec/aac-config';
 
 const FLV_SCRIPT = 18;

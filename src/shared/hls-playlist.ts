@@ -10,6 +10,8 @@ export interface MediaSegment {
   readonly duration: number;
   readonly discontinuity?: boolean;
   readonly programDateTime?: Date;
+  /** URI of the EXT-X-MAP (init section) in effect for this segment (RFC 8216 4.3.2.5). */
+  readonly map?: string;
 }
 
 export interface MediaPlaylist {
@@ -55,8 +57,11 @@ export function writeMediaPlaylist(p: MediaPlaylist): string {
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${p.version ?? 3}`, `#EXT-X-TARGETDURATION:${p.targetDuration}`, `#EXT-X-MEDIA-SEQUENCE:${p.mediaSequence}`];
   if (p.playlistType) lines.push(`#EXT-X-PLAYLIST-TYPE:${p.playlistType}`);
   if (p.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  let map: string | undefined;
   for (const s of p.segments) {
     if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    if (s.map !== undefined && s.map !== map) lines.push(`#EXT-X-MAP:URI=${quoted(checkUri(s.map))}`);
+    map = s.map;
     if (s.programDateTime) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${s.programDateTime.toISOString()}`);
     lines.push(`#EXTINF:${s.duration.toFixed(3)},`, s.uri);
   }
@@ -134,6 +139,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   let independentSegments = false;
   const segments: MediaSegment[] = [];
   let pending: { duration?: number; discontinuity?: boolean; programDateTime?: Date } = {};
+  let map: string | undefined;
   for (const l of lines(text)) {
     if (l === '' || l === '#EXTM3U') continue;
     if (l.startsWith('#EXT-X-TARGETDURATION:')) targetDuration = Number(l.slice(22));
@@ -143,10 +149,11 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
     else if (l.startsWith('#EXT-X-PLAYLIST-TYPE:')) playlistType = l.slice(21) as 'EVENT' | 'VOD';
     else if (l === '#EXT-X-DISCONTINUITY') pending.discontinuity = true;
     else if (l.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) pending.programDateTime = new Date(l.slice(25));
+    else if (l.startsWith('#EXT-X-MAP:')) map = parseAttributes(l.slice(11)).URI;
     else if (l.startsWith('#EXTINF:')) pending.duration = Number(l.slice(8).split(',')[0]);
     else if (!l.startsWith('#')) {
       if (pending.duration === undefined) throw new Error(`segment ${l} has no EXTINF`);
-      segments.push({ uri: l, duration: pending.duration, ...(pending.discontinuity ? { discontinuity: true } : {}), ...(pending.programDateTime ? { programDateTime: pending.programDateTime } : {}) });
+      segments.push({ uri: l, duration: pending.duration, ...(pending.discontinuity ? { discontinuity: true } : {}), ...(pending.programDateTime ? { programDateTime: pending.programDateTime } : {}), ...(map !== undefined ? { map } : {}) });
       pending = {};
     }
   }

@@ -34,7 +34,23 @@ export interface HlsJobOptions {
   readonly seek?: { readonly start: number; readonly duration?: number };
   /** Added to every output timestamp (seconds), so chunks stitched in order play as one timeline. */
   readonly tsOffset?: number;
+  /** Segment container: fMP4/CMAF (the default; the 360 boxes go into its init segments) or MPEG-TS. */
+  readonly format?: SegmentFormat;
+  /** Per-rendition encoder settings (by rendition name) over `preset` and `threads`. */
+  readonly tuning?: ReadonlyMap<string, EncoderTuning>;
 }
+
+export type SegmentFormat = 'fmp4' | 'ts';
+
+/** Encoder settings of one rendition. */
+export interface EncoderTuning {
+  readonly preset?: string;
+  /** 0 = the encoder decides. */
+  readonly threads?: number;
+}
+
+/** Base name of the fMP4 init segments (ffmpeg numbers them per variant: init_0.mp4, init_1.mp4, ...). */
+export const INIT_SEGMENT_NAME = 'init.mp4';
 
 export type StreamSelection = 'all' | 'video' | 'audio';
 
@@ -104,17 +120,40 @@ export function buildFilterGraph(plan: RenditionPlan): string {
 }
 
 /** Output options after the filter graph (maps, encoders, HLS muxer). Pure. */
-export function buildOutputArgs(opts: { outDir: string; plan: RenditionPlan; preset: string; threads: number; streams?: StreamSelection; tsOffset?: number }): string[] {
+export function buildOutputArgs(opts: {
+  outDir: string;
+  plan: RenditionPlan;
+  preset: string;
+  threads: number;
+  streams?: StreamSelection;
+  tsOffset?: number;
+  format?: SegmentFormat;
+  tuning?: ReadonlyMap<string, EncoderTuning>;
+}): string[] {
   const { plan } = opts;
   const streams = opts.streams ?? 'all';
+  const format = opts.format ?? 'fmp4';
   const video = streams !== 'audio';
   const audio = streams !== 'video';
   const args: string[] = [];
   if (video) plan.video.forEach((_, i) => args.push('-map', `[r${i}]`));
   if (audio) args.push('-map', '0:a:0');
   if (video) {
-    args.push('-c:v', 'libx264', '-preset', opts.preset, '-pix_fmt', 'yuv420p');
+    args.push('-pix_fmt', 'yuv420p');
     plan.video.forEach((r, i) => {
+      const tuning = opts.tuning?.get(r.name);
+      const threads = tuning?.threads ?? opts.threads;
+      args.push(`-preset:v:${i}`, tuning?.preset ?? opts.preset);
+      if (tuning?.threads !== undefined && tuning.threads > 0) args.push(`-threads:v:${i}`, String(tuning.threads));
+      if (r.codec === 'hevc') {
+        // hvc1 (parameter sets in the sample entry only) is what Apple players take in fMP4. x265 has its own
+        // GOP settings: closed GOPs, no scene-cut keyframes, and forced keyframes made IDR, so every segment
+        // starts with a picture that decodes on its own.
+        args.push(`-c:v:${i}`, 'libx265', `-tag:v:${i}`, 'hvc1', `-forced-idr:v:${i}`, '1');
+        args.push(`-x265-params:v:${i}`, `keyint=${plan.gop}:min-keyint=${plan.gop}:scenecut=0:open-gop=0:log-level=error${threads > 0 ? `:pools=${threads}:frame-threads=${Math.min(threads, 4)}` : ''}`);
+      } else {
+        args.push(`-c:v:${i}`, 'libx264');
+      }
       args.push(`-b:v:${i}`, String(r.bitrate), `-maxrate:v:${i}`, String(r.maxrate), `-bufsize:v:${i}`, String(r.bufsize));
     });
     args.push(
@@ -137,8 +176,17 @@ export function buildOutputArgs(opts: { outDir: string; plan: RenditionPlan; pre
     '-hls_time', String(plan.segmentSeconds),
     '-hls_playlist_type', 'vod',
     '-hls_flags', 'independent_segments',
-    '-hls_segment_type', 'mpegts',
-    '-hls_segment_filename', join(opts.outDir, '%v', 'seg_%05d.ts'),
+    ...(format === 'fmp4'
+      ? [
+          '-hls_segment_type', 'fmp4',
+          '-hls_fmp4_init_filename', INIT_SEGMENT_NAME,
+          '-hls_segment_filename', join(opts.outDir, '%v', 'seg_%05d.m4s'),
+          // A chunk's offset timestamps would otherwise become an empty edit in its init segment and fragments
+          // starting at 0, which players that read tfdt (hls.js) put at the start of the timeline; frag_discont
+          // puts the offset into each fragment's tfdt, so the chunks' inits stay identical.
+          ...(opts.tsOffset ? ['-hls_segment_options', 'movflags=+frag_discont'] : []),
+        ]
+      : ['-hls_segment_type', 'mpegts', '-hls_segment_filename', join(opts.outDir, '%v', 'seg_%05d.ts')]),
     '-var_stream_map', streamMap,
   );
   return args;

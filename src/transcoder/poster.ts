@@ -38,12 +38,12 @@ export function posterSeconds(duration: number | undefined): number {
   return duration === undefined ? 0 : Math.min(10, duration * 0.1);
 }
 
-/** The layout JSON beside the master when the job wrote one, else the auto rule for the source's size. */
+/** The layout JSON beside the master when the job wrote one, else the source's (its boxes, or the auto rule). */
 async function layoutOf(o: PosterOptions): Promise<StreamLayout> {
   const path = join(o.outDir, besideMaster(o.master, 'json'));
   const size = (await stat(path).catch(() => undefined))?.size;
   if (size !== undefined && size <= LAYOUT_JSON_MAX_BYTES) return parseLayoutJson(await readFile(path, 'utf8'));
-  return autoLayout(o.source.video?.width ?? 0, o.source.video?.height ?? 0);
+  return o.source.video?.layout ?? autoLayout(0, 0);
 }
 
 /**

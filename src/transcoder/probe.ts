@@ -1,7 +1,9 @@
 import type { FfprobeData, FfprobeStream } from 'fluent-ffmpeg';
 import { SpherecastError } from '../shared/errors';
+import type { StreamLayout } from '../shared/layout/stream-layout';
 import { runBoundedChild } from '../shared/bounded-child';
 import { fileUrl, safeInputArgs } from './safe-input';
+import { layoutFromSideData, type SideData } from './source-layout';
 import type { SourceContainer } from './source-container';
 
 /** What the transcoder needs to know about a file: its size, frame rate, duration and streams. */
@@ -20,6 +22,8 @@ export interface MediaInfo {
     readonly profile?: string;
     /** e.g. 31 for 3.1. */
     readonly level?: number;
+    /** From the stream's spherical and stereo metadata, else the auto rule. */
+    readonly layout: StreamLayout;
   };
   readonly audio?: {
     readonly codec: string;
@@ -60,6 +64,7 @@ export function mediaInfoFrom(data: FfprobeData): MediaInfo {
             bitrate: num(v.bit_rate),
             profile: typeof v.profile === 'string' ? v.profile : undefined,
             level: num(v.level),
+            layout: layoutFromSideData(Array.isArray(v.side_data_list) ? (v.side_data_list as SideData[]) : undefined, { width: v.width, height: v.height }),
           }
         : undefined,
     audio: a

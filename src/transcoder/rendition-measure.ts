@@ -1,7 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
 import { parseMediaPlaylist } from '../shared/hls-playlist';
+import { hevcCodecString } from '../shared/mp4/hevc-codec-string';
 import { avcCodecString, hexDumpToBuffer } from './avc-codec';
 import { runBoundedChild } from '../shared/bounded-child';
 import { parseRate } from './probe';
@@ -80,6 +81,26 @@ async function ffprobeJson(ffprobePath: string, file: string, signal?: AbortSign
   }
 }
 
+/** CODECS of a produced video stream, from its own configuration record (avcC or hvcC). */
+function videoCodecString(name: string, video: ProbedStream): string {
+  const extradata = hexDumpToBuffer(video.extradata ?? '');
+  if (video.codec_name === 'h264') {
+    const codec = avcCodecString(extradata);
+    if (!codec) throw new SpherecastError('SC_ERR_TRANSCODE', [name, 'no H.264 SPS found in the produced stream']);
+    return codec;
+  }
+  if (video.codec_name === 'hevc') {
+    // In MP4, HEVC extradata is the HEVCDecoderConfigurationRecord; an Annex B stream (TS) has no record.
+    if (extradata[0] !== 1) throw new SpherecastError('SC_ERR_TRANSCODE', [name, 'HEVC without an hvcC record (HEVC needs fMP4 segments)']);
+    try {
+      return hevcCodecString(extradata);
+    } catch (err) {
+      throw new SpherecastError('SC_ERR_TRANSCODE', [name, (err as Error).message]);
+    }
+  }
+  throw new SpherecastError('SC_ERR_TRANSCODE', [name, `produced ${video.codec_name}, not h264 or hevc`]);
+}
+
 /** `signal` stops the ffprobe (the job being stopped). */
 export async function measureRendition(opts: { playlistPath: string; name: string; ffprobePath: string; signal?: AbortSignal }): Promise<MeasuredRendition> {
   const playlist = parseMediaPlaylist(await readFile(opts.playlistPath, 'utf8'));
@@ -89,7 +110,21 @@ export async function measureRendition(opts: { playlistPath: string; name: strin
     playlist.segments.map(async (s) => ({ duration: s.duration, bytes: (await stat(join(dir, s.uri))).size })),
   );
   const { peak, average } = bandwidthOf(sized, playlist.targetDuration);
-  const probed = await ffprobeJson(opts.ffprobePath, join(dir, playlist.segments[0].uri), opts.signal);
+  const first = playlist.segments[0];
+  let probed: { streams?: ProbedStream[] };
+  if (first.map === undefined) {
+    probed = await ffprobeJson(opts.ffprobePath, join(dir, first.uri), opts.signal);
+  } else {
+    // An fMP4 media segment has no sample entry: ffprobe reads the init segment and the first segment as one file.
+    if (first.map.includes('/') || first.uri.includes('/')) throw new SpherecastError('SC_ERR_TRANSCODE', [opts.name, 'unexpected segment URI']);
+    const joined = join(dir, `.measure-${first.uri}.mp4`);
+    await writeFile(joined, Buffer.concat([await readFile(join(dir, first.map)), await readFile(join(dir, first.uri))]));
+    try {
+      probed = await ffprobeJson(opts.ffprobePath, joined, opts.signal);
+    } finally {
+      await rm(joined, { force: true });
+    }
+  }
   const streams = probed.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video');
   const audio = streams.find((s) => s.codec_type === 'audio');
@@ -101,9 +136,7 @@ export async function measureRendition(opts: { playlistPath: string; name: strin
     segments: playlist.segments.length,
   };
   if (video) {
-    if (video.codec_name !== 'h264') throw new SpherecastError('SC_ERR_TRANSCODE', [opts.name, `produced ${video.codec_name}, not h264`]);
-    const codec = avcCodecString(hexDumpToBuffer(video.extradata ?? ''));
-    if (!codec) throw new SpherecastError('SC_ERR_TRANSCODE', [opts.name, 'no H.264 SPS found in the produced stream']);
+    const codec = videoCodecString(opts.name, video);
     const fps = parseRate(video.avg_frame_rate) ?? parseRate(video.r_frame_rate);
     return { ...base, kind: 'video', codec, width: video.width, height: video.height, frameRate: fps };
   }

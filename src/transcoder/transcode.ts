@@ -1,11 +1,15 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
+import { parseMediaPlaylist } from '../shared/hls-playlist';
+import { layoutJson, layoutJsonUrl, type StreamLayout } from '../shared/layout/stream-layout';
 import type { Logger } from '../shared/logger';
+import { withSampleEntryBoxes } from '../shared/mp4/sample-entry-boxes';
+import { sphericalBoxes } from '../shared/mp4/spherical-boxes';
 import { planChunks, type Chunk } from './chunk-plan';
 import { CHUNKS_DIR, startChunkedHlsJob } from './chunked-hls-job';
-import { renditionPlaylist, startHlsJob, type Progress, type RunningHlsJob } from './ffmpeg-hls-job';
-import { planRenditions, type Ladder, type RenditionPlan } from './ladder';
+import { renditionPlaylist, startHlsJob, type EncoderTuning, type Progress, type RunningHlsJob, type SegmentFormat } from './ffmpeg-hls-job';
+import { planRenditions, type Ladder, type Projection, type RenditionPlan, type VideoCodec, type VideoRendition } from './ladder';
 import { buildMasterPlaylists, CUBEMAP_MASTER_NAME, MASTER_NAME } from './master-playlist';
 import { jobTimeLimitSeconds, type JobTimeLimit } from './job-time-limit';
 import { probe, type MediaInfo } from './probe';
@@ -18,7 +22,18 @@ export interface TranscodeOptions {
   readonly input: string;
   /** Receives `<rendition>/index.m3u8`, segments and the master playlists. */
   readonly outDir: string;
+  /** The ladder of flat sources. */
   readonly ladder: Ladder;
+  /** The ladder of 360 sources (any projection but flat); `ladder` when absent. */
+  readonly ladder360?: Ladder;
+  /** Codecs every rung is encoded in (h264 by default; rungs above H.264 level 4.2 get HEVC regardless). */
+  readonly codecs?: readonly VideoCodec[];
+  /** fMP4 (default) or MPEG-TS segments. */
+  readonly format?: SegmentFormat;
+  /** Per-title pruning: drop a rung within this fraction of the bitrate of the kept rung above it (0 = off). */
+  readonly pruneWithin?: number;
+  /** Encoder settings per rendition over `preset` and `threads` (per-rung presets and threads). */
+  readonly tuning?: (r: VideoRendition) => EncoderTuning | undefined;
   readonly segmentSeconds: number;
   readonly preset: string;
   readonly threads: number;
@@ -43,6 +58,38 @@ export interface TranscodeOptions {
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** A rendition's layout: the source's, or a v360 3x2 cubemap of it (same stereo mode and initial view). Pure. */
+export function renditionLayout(source: StreamLayout, projection: Projection): StreamLayout {
+  return projection === 'cubemap' ? { ...source, projection: 'cubemap' } : source;
+}
+
+/** Our own init segments are a few KB; anything larger is not what ffmpeg wrote for us. */
+const MAX_INIT_BYTES = 1024 * 1024;
+
+/**
+ * Writes the layout's Spherical Video V2 boxes into every init segment a rendition's playlist maps (ffmpeg 5.1's
+ * HLS muxer drops them), so the renditions carry the layout themselves.
+ */
+async function addLayoutBoxes(dir: string, layout: StreamLayout): Promise<void> {
+  const boxes = sphericalBoxes(layout);
+  if (boxes.length === 0) return;
+  const playlist = parseMediaPlaylist(await readFile(join(dir, 'index.m3u8'), 'utf8'));
+  const maps = new Set(playlist.segments.map((s) => s.map).filter((m): m is string => m !== undefined));
+  for (const map of maps) {
+    if (map.includes('/') || map.includes('\\')) throw new SpherecastError('SC_ERR_TRANSCODE', [dir, `unexpected init segment URI ${map}`]);
+    const file = join(dir, map);
+    const init = await readFile(file);
+    if (init.length > MAX_INIT_BYTES) throw new SpherecastError('SC_ERR_TRANSCODE', [file, `init segment of ${init.length} bytes`]);
+    let rewritten: Buffer;
+    try {
+      rewritten = withSampleEntryBoxes(init, boxes);
+    } catch (err) {
+      throw new SpherecastError('SC_ERR_TRANSCODE', [file, `cannot add the layout boxes: ${(err as Error).message}`]);
+    }
+    await writeFile(file, rewritten);
+  }
+}
+
 export interface TranscodeResult {
   readonly container: SourceContainer;
   readonly source: MediaInfo;
@@ -50,6 +97,8 @@ export interface TranscodeResult {
   readonly renditions: readonly MeasuredRendition[];
   /** Master playlist file names in outDir, the main one first. */
   readonly masters: readonly string[];
+  /** The source's layout, as written beside the main master and into its renditions. */
+  readonly layout: StreamLayout;
   readonly wallSeconds: number;
   /** Source seconds per wall-clock second. */
   readonly speed?: number;
@@ -93,9 +142,19 @@ export class TranscodeJob {
     if (!source.video && !source.audio) throw new SpherecastError('SC_ERR_MEDIA', [`${label}: no video or audio stream`]);
     if (!source.video) throw new SpherecastError('SC_ERR_MEDIA', [`${label}: audio-only source (no video stream to transcode)`]);
     if (!source.audio) throw new SpherecastError('SC_ERR_MEDIA', [`${label}: video-only source (no audio stream; every rendition carries AAC audio)`]);
+    const layout = source.video.layout;
+    const format = o.format ?? 'fmp4';
     let plan: RenditionPlan;
     try {
-      plan = planRenditions(source.video, o.ladder, { segmentSeconds: o.segmentSeconds, cubemap: o.cubemap });
+      plan = planRenditions(source.video, layout.projection === 'flat' ? o.ladder : (o.ladder360 ?? o.ladder), {
+        segmentSeconds: o.segmentSeconds,
+        // v360 converts a full mono sphere; a 180 degree or stereo picture would come out wrong.
+        cubemap: o.cubemap && layout.projection === 'equirect' && layout.stereo === 'mono',
+        pruneWithin: o.pruneWithin,
+        codecs: o.codecs,
+        // HEVC is carried as hvc1 in fMP4 only; with TS segments every rung stays H.264.
+        hevc: format === 'fmp4',
+      });
     } catch (err) {
       throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ${(err as Error).message}`]);
     }
@@ -112,15 +171,19 @@ export class TranscodeJob {
         timeLimitSeconds: limitSeconds,
         chunks: chunks.length,
         source: { width: source.video.width, height: source.video.height, fps: source.video.fps, duration: source.duration },
-        renditions: plan.video.map((r) => `${r.name} ${r.width}x${r.height} ${Math.round(r.bitrate / 1000)}k`),
+        layout,
+        format,
+        renditions: plan.video.map((r) => `${r.name} ${r.width}x${r.height} ${r.codec} ${Math.round(r.bitrate / 1000)}k`),
+        pruned: plan.pruned.map((p) => p.reason),
         audio: `${Math.round(plan.audio.bitrate / 1000)}k`,
         gop: plan.gop,
       },
       'transcode planned',
     );
+    if (plan.pruned.length > 0) o.log.info({ pruned: plan.pruned }, `ladder pruned: ${plan.pruned.length} rung(s) left out`);
     await mkdir(o.outDir, { recursive: true });
     // A re-run into the same folder must not leave segments of an earlier, longer run behind.
-    for (const name of [...plan.video.map((r) => r.name), plan.audio.name, MASTER_NAME, CUBEMAP_MASTER_NAME, CHUNKS_DIR]) {
+    for (const name of [...plan.video.map((r) => r.name), plan.audio.name, MASTER_NAME, CUBEMAP_MASTER_NAME, layoutJsonUrl(MASTER_NAME), layoutJsonUrl(CUBEMAP_MASTER_NAME), CHUNKS_DIR]) {
       await rm(join(o.outDir, name), { recursive: true, force: true });
     }
     if (this.stopped) throw new SpherecastError('SC_ERR_TRANSCODE', [label, 'stopped']);
@@ -134,6 +197,11 @@ export class TranscodeJob {
       ffmpegPath: o.ffmpegPath,
       log: o.log,
       duration: source.duration,
+      format,
+      tuning: new Map(plan.video.flatMap((r) => {
+        const t = o.tuning?.(r);
+        return t ? [[r.name, t] as const] : [];
+      })),
       onProgress: o.onProgress,
       progressEveryMs: o.progressEveryMs,
     };
@@ -165,11 +233,19 @@ export class TranscodeJob {
     } finally {
       clearTimeout(timer);
     }
+    if (format === 'fmp4') {
+      for (const r of plan.video) await addLayoutBoxes(join(o.outDir, r.name), renditionLayout(layout, r.projection));
+    }
     const masters = buildMasterPlaylists(plan, renditions);
+    // The layout JSON goes beside each master, for players that cannot read the boxes.
+    for (const file of masters.keys()) {
+      const projection: Projection = file === CUBEMAP_MASTER_NAME ? 'cubemap' : 'equirect';
+      await writeFile(join(o.outDir, layoutJsonUrl(file)), layoutJson(renditionLayout(layout, projection)));
+    }
     for (const [file, text] of masters) await writeFile(join(o.outDir, file), text);
     const wallSeconds = (Date.now() - started) / 1000;
     const speed = source.duration ? source.duration / wallSeconds : undefined;
-    return { container, source, plan, renditions, masters: [...masters.keys()], wallSeconds, speed };
+    return { container, source, plan, renditions, masters: [...masters.keys()], layout, wallSeconds, speed };
   }
 
   /** Kills the running probe or ffmpeg (or keeps them from starting). */

@@ -9,6 +9,7 @@ export class TranscoderMetrics {
   private readonly lastSpeed: Gauge<string>;
   private readonly latency: Histogram<string>;
   readonly running: Gauge<string>;
+  private readonly pruned: Counter<string>;
 
   constructor(registry: Registry) {
     this.jobs = new Counter({ name: 'spherecast_transcoder_jobs_total', help: 'Jobs (recordings) by result', labelNames: ['result'], registers: [registry] });
@@ -26,11 +27,16 @@ export class TranscoderMetrics {
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
       registers: [registry],
     });
+    this.pruned = new Counter({ name: 'spherecast_transcoder_pruned_rungs_total', help: 'Ladder rungs left out by per-title pruning (within LADDER_PRUNE of the rung above, or the same picture size)', registers: [registry] });
     this.running = new Gauge({ name: 'spherecast_transcoder_running_jobs', help: 'Jobs being worked on', registers: [registry] });
   }
 
   job(result: JobResult): void {
     this.jobs.labels(result).inc();
+  }
+
+  prunedRungs(count: number): void {
+    this.pruned.inc(count);
   }
 
   finished(speed: number | undefined, latencySeconds: number): void {

@@ -19,6 +19,11 @@ import type { TranscoderMetrics } from './transcoder-metrics';
 export type TranscodeSettings = Pick<
   TranscodeOptions,
   | 'ladder'
+  | 'ladder360'
+  | 'codecs'
+  | 'format'
+  | 'pruneWithin'
+  | 'tuning'
   | 'segmentSeconds'
   | 'preset'
   | 'threads'
@@ -318,8 +323,9 @@ export class TranscodeWorker {
       );
       const latency = (Date.now() - receivedAt) / 1000;
       this.opts.metrics?.finished(result.speed, latency);
+      this.opts.metrics?.prunedRungs(result.plan.pruned.length);
       log.info(
-        { master: `${name}/${result.masters[0]}`, renditions: result.renditions.length, speed: result.speed, wallSeconds: result.wallSeconds, publishLatencySeconds: latency },
+        { master: `${name}/${result.masters[0]}`, renditions: result.renditions.length, pruned: result.plan.pruned.length, speed: result.speed, wallSeconds: result.wallSeconds, publishLatencySeconds: latency },
         'job done',
       );
     } finally {

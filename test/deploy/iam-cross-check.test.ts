@@ -183,6 +183,7 @@ t.test('every AWS call the origin and the transcoder make is allowed by their ro
     MEDIA_DIR: join(work, 'transcoder'),
     SPOT_MONITOR: 'off',
     LADDER: SMALL_LADDER,
+    LADDER_360: SMALL_LADDER,
     SEGMENT_SECONDS: '2',
     RECEIVE_WAIT: '1',
     // Short, so the running job extends its visibility as a long one does.

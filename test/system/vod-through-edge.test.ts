@@ -13,7 +13,7 @@ t.test('a transcoded asset plays through the edge and the index lists live and V
   const egress = mkdtempSync(join(tmpdir(), 'sc-vod-'));
   t.teardown(() => rmSync(egress, { recursive: true, force: true }));
   const clip = await makeClip(join(egress, 'source.mp4'), { width: 640, height: 320, seconds: 8 });
-  const done = await runTranscoder(['transcode', clip, join(egress, 'clip360')], { LADDER: SMALL_LADDER, SEGMENT_SECONDS: '2' });
+  const done = await runTranscoder(['transcode', clip, join(egress, 'clip360')], { LADDER: SMALL_LADDER, LADDER_360: SMALL_LADDER, SEGMENT_SECONDS: '2' });
   t.equal(done.code, 0, 'transcode succeeded');
 
   const origin = await startOrigin(t, { EGRESS: egress });

@@ -1,6 +1,10 @@
 import t from 'tap';
 import { planChunks } from '../../src/transcoder/chunk-plan';
-import { autoParallelChunks } from '../../src/transcoder/config';
+import { parseMediaPlaylist, writeMediaPlaylist } from '../../src/shared/hls-playlist';
+import { autoParallelChunks, autoRungTuning } from '../../src/transcoder/config';
+import { buildOutputArgs } from '../../src/transcoder/ffmpeg-hls-job';
+import { DEFAULT_360_LADDER, planRenditions } from '../../src/transcoder/ladder';
+import { parseRungTuning, tuningFor } from '../../src/transcoder/rung-tuning';
 import { combinedProgress } from '../../src/transcoder/chunked-hls-job';
 import { stitchedSegmentName, stitchPlaylists } from '../../src/transcoder/hls-stitch';
 
@@ -73,4 +77,68 @@ t.test('progress of chunks running at once: seconds done summed (capped per chun
 
 t.test('PARALLEL_CHUNKS=0: one chunk per 4 CPUs, at least one', async (t) => {
   t.same([1, 2, 3, 4, 7, 8, 16, 64].map(autoParallelChunks), [1, 1, 1, 1, 1, 2, 4, 16]);
+});
+
+t.test('stitching fMP4 chunks: init segments moved and mapped, an identical one not listed again', async (t) => {
+  const part = (durations: number[], map: string) => ({
+    targetDuration: 2,
+    mediaSequence: 0,
+    endList: true,
+    segments: durations.map((duration, i) => ({ uri: `seg_${String(i).padStart(5, '0')}.m4s`, duration, map })),
+  });
+  const { playlist, moves } = stitchPlaylists([
+    { dir: '/c/0/v', playlist: part([2, 2], 'init_0.mp4') },
+    { dir: '/c/1/v', playlist: part([2], 'init_0.mp4'), initAsBefore: true },
+    { dir: '/c/2/v', playlist: part([1], 'init_0.mp4'), initAsBefore: false },
+  ]);
+  t.same(moves, [
+    { from: '/c/0/v/init_0.mp4', to: 'init_000.mp4' },
+    { from: '/c/0/v/seg_00000.m4s', to: 'seg_00000.m4s' },
+    { from: '/c/0/v/seg_00001.m4s', to: 'seg_00001.m4s' },
+    { from: '/c/1/v/seg_00000.m4s', to: 'seg_00002.m4s' },
+    { from: '/c/2/v/init_0.mp4', to: 'init_002.mp4' },
+    { from: '/c/2/v/seg_00000.m4s', to: 'seg_00003.m4s' },
+  ]);
+  t.same(playlist.segments.map((s) => s.map), ['init_000.mp4', 'init_000.mp4', 'init_000.mp4', 'init_002.mp4']);
+  t.equal(playlist.version, 6, 'EXT-X-MAP needs version 6');
+  const text = writeMediaPlaylist(playlist);
+  t.equal((text.match(/#EXT-X-MAP:URI="init_000.mp4"/g) ?? []).length, 1, 'a map is written where it changes');
+  t.match(text, /#EXT-X-MAP:URI="init_002.mp4"\n#EXTINF:1.000,\nseg_00003.m4s/);
+  t.same(parseMediaPlaylist(text).segments.map((s) => s.map), playlist.segments.map((s) => s.map), 'EXT-X-MAP parses back');
+  t.throws(() => stitchPlaylists([{ dir: '/a', playlist: part([2], 'init.mp4') }, { dir: '/b', playlist: { ...part([2], 'x'), segments: [{ uri: 's.m4s', duration: 2 }] } }]), /init segments in some chunks only/);
+  t.throws(() => stitchPlaylists([{ dir: '/a', playlist: part([2], '../init.mp4') }]), /unexpected segment URI/);
+});
+
+t.test('RUNG_TUNING: the first rule a rendition fits under; auto = one thread for small rungs, one per CPU above', async (t) => {
+  const rules = parseRungTuning([{ maxPixels: 230400, threads: 1 }, { maxPixels: '1M', preset: 'faster' }]);
+  t.same(tuningFor(rules, { width: 640, height: 360 }), { threads: 1 });
+  t.same(tuningFor(rules, { width: 1280, height: 720 }), { preset: 'faster' });
+  t.equal(tuningFor(rules, { width: 1920, height: 1080 }), undefined);
+  t.same(tuningFor(autoRungTuning(2), { width: 854, height: 480 }), { threads: 1 });
+  t.same(tuningFor(autoRungTuning(2), { width: 1920, height: 1080 }), { threads: 2 });
+  t.throws(() => parseRungTuning({}), /JSON array/);
+  t.throws(() => parseRungTuning([{ maxPixels: 0 }]), /rule 1: maxPixels/);
+  t.throws(() => parseRungTuning([{ maxPixels: 10, preset: 'warp' }]), /rule 1: preset/);
+  t.throws(() => parseRungTuning([{ maxPixels: 10, threads: -1 }]), /threads/);
+  t.throws(() => parseRungTuning([{ maxPixels: 10, thread: 1 }]), /unknown field "thread"/);
+});
+
+t.test('per-rung presets and threads, and HEVC, in the ffmpeg arguments', async (t) => {
+  const plan = planRenditions({ width: 3840, height: 1920, fps: 30 }, DEFAULT_360_LADDER, { segmentSeconds: 2 });
+  const tuning = new Map(plan.video.map((r) => [r.name, tuningFor(autoRungTuning(2), r) ?? {}]));
+  const args = buildOutputArgs({ outDir: '/o', plan, preset: 'veryfast', threads: 0, tuning });
+  const at = (k: string) => args[args.indexOf(k) + 1];
+  const i640 = plan.video.findIndex((r) => r.width === 640);
+  const iTop = plan.video.findIndex((r) => r.width === 3840);
+  t.equal(at(`-threads:v:${i640}`), '1');
+  t.equal(at(`-threads:v:${iTop}`), '2');
+  t.equal(at(`-c:v:${iTop}`), 'libx265');
+  t.equal(at(`-tag:v:${iTop}`), 'hvc1');
+  t.match(at(`-x265-params:v:${iTop}`), /keyint=60:min-keyint=60:scenecut=0:open-gop=0/);
+  t.equal(at(`-c:v:${i640}`), 'libx264');
+  t.equal(at(`-preset:v:${i640}`), 'veryfast');
+  t.equal(at('-hls_segment_type'), 'fmp4');
+  t.notOk(args.includes('-hls_segment_options'), 'frag_discont only for offset chunk runs');
+  const chunk = buildOutputArgs({ outDir: '/o', plan, preset: 'veryfast', threads: 0, streams: 'video', tsOffset: 20 });
+  t.equal(chunk[chunk.indexOf('-hls_segment_options') + 1], 'movflags=+frag_discont');
 });

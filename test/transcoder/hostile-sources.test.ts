@@ -30,6 +30,7 @@ async function rig(t: Test, name: string, env: Record<string, string> = {}) {
   const w = startWorkerProcess(t, {
     MEDIA_DIR: media,
     LADDER: SMALL_LADDER,
+    LADDER_360: SMALL_LADDER,
     SEGMENT_SECONDS: '2',
     RECEIVE_WAIT: '1',
     VISIBILITY_TIMEOUT: '3',

@@ -1,5 +1,17 @@
 import t from 'tap';
-import { DEFAULT_LADDER, fitToBox, isEquirectangular, ladderToJson, parseBitrate, parseLadder, planRenditions } from '../../src/transcoder/ladder';
+import {
+  DEFAULT_360_LADDER,
+  DEFAULT_LADDER,
+  fitsH264Level42,
+  fitToBox,
+  HEVC_BITRATE_SHARE,
+  isEquirectangular,
+  ladderToJson,
+  parseBitrate,
+  parseLadder,
+  planRenditions,
+  pruneRungs,
+} from '../../src/transcoder/ladder';
 
 const seg = { segmentSeconds: 10 };
 
@@ -23,10 +35,17 @@ t.test('every size is even and within a pixel of the source aspect', async (t) =
   }
 });
 
-t.test('a 16:9 source gets the reference sizes', async (t) => {
+t.test('a 16:9 source gets the reference sizes; those above H.264 level 4.2 in HEVC only', async (t) => {
   const plan = planRenditions({ width: 3840, height: 2160, fps: 30 }, DEFAULT_LADDER, seg);
   t.same(plan.video.map((r) => `${r.width}x${r.height}`), DEFAULT_LADDER.video.map((r) => `${r.width}x${r.height}`));
-  t.same(plan.video.map((r) => r.bitrate), DEFAULT_LADDER.video.map((r) => r.bitrate));
+  t.same(plan.video.map((r) => r.codec), ['h264', 'h264', 'h264', 'h264', 'h264', 'h264', 'hevc', 'hevc']);
+  t.same(plan.video.map((r) => r.name).slice(-3), ['1080p', '1440p-hevc', '2160p-hevc']);
+  t.same(
+    plan.video.map((r) => r.bitrate),
+    DEFAULT_LADDER.video.map((r, i) => (i >= 6 ? Math.round(r.bitrate * HEVC_BITRATE_SHARE) : r.bitrate)),
+  );
+  const ts = planRenditions({ width: 3840, height: 2160, fps: 30 }, DEFAULT_LADDER, { ...seg, hevc: false });
+  t.ok(ts.video.every((r) => r.codec === 'h264'), 'TS output cannot carry HEVC: every rung stays H.264');
 });
 
 t.test('never upscales: a 640x360 source stops at 640x360', async (t) => {
@@ -97,4 +116,52 @@ t.test('LADDER parsing: the default round-trips; bad entries name the entry and 
   t.throws(() => parseLadder([{ width: 640.5, height: 360, bitrate: '1M' }, { audio: '64k' }]), /entry 1: width/);
   t.throws(() => parseLadder([{ width: 640, height: 360, bitrate: 'fast' }, { audio: '64k' }]), /entry 1: bitrate/);
   t.throws(() => parseLadder([{ width: 640, height: 360, bitrate: '1M' }, { audio: '64k' }, { audio: '96k' }]), /only one audio/);
+});
+
+t.test('pruning: a rung within 15 % of the kept rung above it, or of the same size, is left out; the top stays', async (t) => {
+  const r = (width: number, height: number, bitrate: number) => ({ width, height, bitrate });
+  // The issue's case: 480p at 612k next to 720p at 611k (both capped at a low-bitrate source).
+  const capped = pruneRungs([r(640, 360, 500_000), r(854, 480, 612_000), r(1280, 720, 611_000)], 0.15);
+  t.same(capped.kept, [r(640, 360, 500_000), r(1280, 720, 611_000)], '480p goes: 720p is within 15 %; 360p stays (22 % below)');
+  t.equal(capped.pruned.length, 1);
+  t.match(capped.pruned[0], { width: 854, height: 480, bitrate: 612_000, reason: /854x480 at 612k is within -?\d+ % of 1280x720 at 611k/ });
+  const chain = pruneRungs([r(320, 180, 100_000), r(640, 360, 110_000), r(1280, 720, 120_000)], 0.15);
+  t.same(chain.kept.map((k) => k.width), [320, 1280], 'each is compared with the next kept rung above it: 640 goes (9 %), 320 stays (20 %)');
+  t.same(pruneRungs([r(640, 320, 500_000), r(640, 320, 900_000)], 0.15).kept, [r(640, 320, 900_000)], 'the same picture size');
+  t.same(pruneRungs([r(640, 360, 500_000), r(1280, 720, 576_000)], 0.15).kept.length, 2, 'just over 15 % apart: both stay');
+  t.same(pruneRungs([r(640, 360, 500_000), r(1280, 720, 575_000)], 0.15).kept.length, 1, 'exactly 15 %: pruned');
+  t.same(pruneRungs([r(640, 360, 500_000), r(1280, 720, 510_000)], 0).kept.length, 2, 'within 0: off');
+});
+
+t.test('planRenditions prunes after capping at the source bitrate, and reports it', async (t) => {
+  const plan = planRenditions({ width: 1920, height: 1080, fps: 30, bitrate: 600_000 }, DEFAULT_LADDER, { ...seg, pruneWithin: 0.15 });
+  t.same(plan.video.map((r) => `${r.height}p ${r.bitrate}`), ['180p 110000', '240p 250000', '360p 500000', '1080p 600000']);
+  t.same(plan.pruned.map((p) => `${p.height}p`), ['720p', '480p'], '480p and 720p capped at 600k add nothing next to 1080p');
+  t.same(planRenditions({ width: 1920, height: 1080, fps: 30, bitrate: 600_000 }, DEFAULT_LADDER, seg).pruned, [], 'off unless asked');
+});
+
+t.test('the 360 ladder: viewport-sized 2:1 rungs up to the source, 5760x2880 in HEVC', async (t) => {
+  const big = planRenditions({ width: 5760, height: 2880, fps: 30 }, DEFAULT_360_LADDER, seg);
+  t.same(big.video.map((r) => `${r.width}x${r.height} ${r.codec}`), [
+    '640x320 h264',
+    '960x480 h264',
+    '1280x640 h264',
+    '1920x960 h264',
+    '2880x1440 hevc',
+    '3840x1920 hevc',
+    '5760x2880 hevc',
+  ]);
+  const fourK = planRenditions({ width: 3840, height: 1920, fps: 30 }, DEFAULT_360_LADDER, { ...seg, codecs: ['h264', 'hevc'] });
+  t.equal(fourK.video.at(-1)!.width, 3840, 'never above the source');
+  t.same(fourK.video.filter((r) => r.width === 1920).map((r) => r.name), ['960p', '960p-hevc'], 'VOD_CODECS=h264,hevc: both codecs where H.264 can go');
+  t.same(fourK.video.filter((r) => r.width === 3840).map((r) => r.name), ['1920p-hevc'], 'HEVC only above level 4.2');
+});
+
+t.test('H.264 level 4.2 limits: MaxFS 8704 macroblocks, MaxMBPS 522240', async (t) => {
+  t.ok(fitsH264Level42(1920, 1080, 60), '1080p60: 8160 MBs, 489600 MB/s');
+  t.notOk(fitsH264Level42(1920, 1080, 66), 'too many macroblocks per second');
+  t.notOk(fitsH264Level42(2560, 1280, 30), '12800 MBs');
+  t.notOk(fitsH264Level42(3840, 1920, 30));
+  t.ok(fitsH264Level42(2048, 1024, 30), '2048x1024: 8192 MBs');
+  t.notOk(fitsH264Level42(4320, 128, 30), 'a side longer than sqrt(8 x MaxFS) macroblocks');
 });

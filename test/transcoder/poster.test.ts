@@ -88,7 +88,7 @@ t.test('a stereo asset: the layout JSON beside its master decides, and the poste
     input: clip,
     container: await detectSourceContainer(clip, 'tb'),
     maxPixels: 8192 * 8192,
-    source: { duration: 2, formatName: 'mov,mp4', video: { codec: 'h264', width: 1024, height: 1024, fps: 12 } },
+    source: { duration: 2, formatName: 'mov,mp4', video: { codec: 'h264', width: 1024, height: 1024, fps: 12, layout: { projection: 'flat', stereo: 'mono' } } },
     renditions: [],
     ffmpegPath: 'ffmpeg',
     timeoutMs: 30_000,
@@ -110,7 +110,7 @@ t.test('a poster that cannot be made leaves the card without one', async (t) => 
   await publishPoster({
     store, prefix: 'x', outDir, master: 'MANIFEST.M3U8', input: clip,
     container: await detectSourceContainer(clip, 'x'), maxPixels: 8192 * 8192,
-    source: { duration: 1, formatName: 'mov,mp4', video: { codec: 'h264', width: 320, height: 180, fps: 12 } },
+    source: { duration: 1, formatName: 'mov,mp4', video: { codec: 'h264', width: 320, height: 180, fps: 12, layout: { projection: 'flat', stereo: 'mono' } } },
     renditions: [], ffmpegPath: join(dir, 'no-such-ffmpeg'), timeoutMs: 30_000, now: new Date(0), log,
   });
   const card = JSON.parse(readFileSync(join(dir, 'egress', 'x', 'asset.json'), 'utf8'));

@@ -66,6 +66,7 @@ t.test('on a notice the worker stops taking jobs, kills ffmpeg, releases the mes
   const w = startWorkerProcess(t, {
     MEDIA_DIR: media,
     LADDER: SMALL_LADDER,
+    LADDER_360: SMALL_LADDER,
     SEGMENT_SECONDS: '2',
     PRESET: 'veryslow',
     VISIBILITY_TIMEOUT: '600',

@@ -1,12 +1,12 @@
 // `node dist/transcoder.js transcode INPUT OUTDIR` as a real process on generated clips.
 import t from 'tap';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'hls-parser';
 import { avcProfileIdc } from '../../src/transcoder/avc-codec';
 import { ffprobe, makeClip, runTranscoder, SMALL_LADDER, tempDir } from './harness';
 
-const ENV = { LADDER: SMALL_LADDER, SEGMENT_SECONDS: '2' };
+const ENV = { LADDER: SMALL_LADDER, LADDER_360: SMALL_LADDER, SEGMENT_SECONDS: '2' };
 
 function mediaPlaylist(dir: string, uri: string): any {
   return parse(readFileSync(join(dir, uri), 'utf8'));
@@ -90,6 +90,9 @@ t.test('CUBEMAP=1 adds a 3x2 cubemap set in its own master', async (t) => {
   t.same(sizes, ['240x160', '480x320'], '3x2 faces of a quarter of the equirect width');
   const probed = await ffprobe(join(out, cube.variants[1].uri));
   t.equal(probed.streams[0].width, 480);
+  t.match(probed.streams[0].side_data_list, [{ side_data_type: 'Stereo 3D', type: '2D' }, { side_data_type: 'Spherical Mapping', projection: 'cubemap' }], 'cubemap renditions carry cbmp');
+  t.same(JSON.parse(readFileSync(join(out, 'MANIFEST_CUBEMAP.json'), 'utf8')), { layout: { projection: 'cubemap', stereo: 'mono' } }, 'the JSON beside the cubemap master');
+  t.same(JSON.parse(readFileSync(join(out, 'MANIFEST.json'), 'utf8')), { layout: { projection: 'equirect', stereo: 'mono' } }, 'the JSON beside the main master');
   const main = readFileSync(join(out, 'MANIFEST.M3U8'), 'utf8');
   t.notMatch(main, /cube-/, 'the main master lists no cubemap');
 });
@@ -141,10 +144,29 @@ t.test('PARALLEL_CHUNKS: GOP-aligned chunks encoded at once are stitched into on
     const steps = pts.slice(1).map((p: number, i: number) => p - pts[i]);
     t.ok(steps.every((d: number) => Math.abs(d - 1 / fps) < 1e-3), `${v.uri}: timestamps advance one frame at a time across chunks`);
     for (const s of playlist.segments) {
-      const seg = await ffprobe(join(out, v.uri, '..', s.uri), ['-select_streams', 'v', '-show_entries', 'packet=flags', '-read_intervals', '%+#1']);
+      // An fMP4 segment is read with the init segment it maps.
+      const file = join(dir, 'probe.mp4');
+      writeFileSync(file, Buffer.concat([readFileSync(join(out, v.uri, '..', s.map.uri)), readFileSync(join(out, v.uri, '..', s.uri))]));
+      const seg = await ffprobe(file, ['-select_streams', 'v', '-show_entries', 'packet=flags', '-read_intervals', '%+#1']);
       t.match(seg.packets[0].flags, /K/, `${v.uri} ${s.uri} starts on a keyframe`);
     }
   }
   const audio = await ffprobe(join(out, 'audio', 'index.m3u8'));
   t.ok(Math.abs(Number(audio.format.duration) - 10) < 0.2, `audio lasts ${audio.format.duration}s`);
+  const stitched = readFileSync(join(out, videoVariants[0].uri), 'utf8');
+  t.equal((stitched.match(/#EXT-X-MAP:/g) ?? []).length, 1, 'the chunks wrote identical init segments: one EXT-X-MAP');
+});
+
+t.test('VOD_FORMAT=ts keeps MPEG-TS segments (and the JSON beside the master)', async (t) => {
+  const dir = tempDir(t, 'ts');
+  const input = await makeClip(join(dir, 'equi.mp4'), { width: 640, height: 320, seconds: 6, fps: 24 });
+  const out = join(dir, 'out');
+  const r = await runTranscoder(['transcode', input, out], { ...ENV, VOD_FORMAT: 'ts' });
+  t.equal(r.code, 0, r.stderr);
+  const { videoVariants } = await checkAsset(t, out, { width: 640, height: 320, seconds: 6, fps: 24 });
+  t.match(readFileSync(join(out, videoVariants[0].uri), 'utf8'), /seg_00000\.ts/);
+  t.same(JSON.parse(readFileSync(join(out, 'MANIFEST.json'), 'utf8')), { layout: { projection: 'equirect', stereo: 'mono' } });
+  const refused = await runTranscoder(['transcode', input, join(dir, 'out2')], { ...ENV, VOD_FORMAT: 'ts', VOD_CODECS: 'h264,hevc' });
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /VOD_CODECS=hevc needs VOD_FORMAT=fmp4/);
 });

@@ -53,6 +53,7 @@ t.test('S3 ingress/egress and an SQS queue: visibility extended, published with 
   const w = startWorkerProcess(t, {
     MEDIA_DIR: media,
     LADDER: SMALL_LADDER,
+    LADDER_360: SMALL_LADDER,
     SEGMENT_SECONDS: '2',
     RECEIVE_WAIT: '1',
     NOTIFY_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:vod-done',
@@ -79,7 +80,7 @@ t.test('S3 ingress/egress and an SQS queue: visibility extended, published with 
   t.equal(parsed.variants.length, 3);
   const playlist = parse(await (await client.send(new GetObjectCommand({ Bucket: 'egress', Key: `stage-1/${parsed.variants[0].uri}` }))).Body!.transformToString()) as any;
   const seg = await client.send(new HeadObjectCommand({ Bucket: 'egress', Key: `stage-1/${parsed.variants[0].uri.replace('index.m3u8', playlist.segments[0].uri)}` }));
-  t.equal(seg.ContentType, 'video/mp2t');
+  t.equal(seg.ContentType, 'video/iso.segment', 'an fMP4 media segment');
   t.equal(seg.CacheControl, 'public, max-age=86400');
 
   await until(async () => {
@@ -115,6 +116,7 @@ t.test('SQS: a job that fails for good goes to the RedrivePolicy\'s dead-letter 
   const w = startWorkerProcess(t, {
     MEDIA_DIR: media,
     LADDER: SMALL_LADDER,
+    LADDER_360: SMALL_LADDER,
     SEGMENT_SECONDS: '2',
     RECEIVE_WAIT: '1',
     VISIBILITY_TIMEOUT: '2',

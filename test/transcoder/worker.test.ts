@@ -35,7 +35,7 @@ function rig(t: Test, name: string): Rig {
     queue,
     queueDir,
     egressDir: join(media, 'egress'),
-    env: { MEDIA_DIR: media, LADDER: SMALL_LADDER, SEGMENT_SECONDS: '2', RECEIVE_WAIT: '1', VISIBILITY_TIMEOUT: '3', MAX_RECEIVE_COUNT: '2' },
+    env: { MEDIA_DIR: media, LADDER: SMALL_LADDER, LADDER_360: SMALL_LADDER, SEGMENT_SECONDS: '2', RECEIVE_WAIT: '1', VISIBILITY_TIMEOUT: '3', MAX_RECEIVE_COUNT: '2' },
     async submit(key, file) {
       const info = await ingress.putFile(key, file);
       await queue.send(buildS3PutEvent({ bucket: ingress.bucket, key, size: info.size, etag: info.etag }));
@@ -63,7 +63,8 @@ t.test('a recording on the queue becomes <asset name>/MANIFEST.M3U8 in egress, m
   t.equal(master.variants.length, 3, 'two video variants and the audio-only one');
   for (const v of master.variants) t.ok(statSync(join(assetDir, v.uri)).isFile(), `${v.uri} published`);
   const files = filesUnder(assetDir);
-  t.ok(files.some((f) => f.endsWith('.ts')));
+  t.ok(files.some((f) => f.endsWith('.m4s')), 'fMP4 segments');
+  t.ok(files.some((f) => f.endsWith('MANIFEST.json')), 'the layout JSON beside the master');
   const masterTime = statSync(join(assetDir, 'MANIFEST.M3U8')).mtimeMs;
   // The poster and the card (poster.ts) follow the asset; nothing the master names does.
   t.ok(files.filter((f) => !/(\.jpg|asset\.json)$/.test(f)).every((f) => statSync(f).mtimeMs <= masterTime), 'the master was written last');

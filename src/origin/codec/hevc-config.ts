@@ -1,4 +1,5 @@
 import { scError } from '../../shared/errors';
+import { hevcCodecString } from '../../shared/mp4/hevc-codec-string';
 import { BitReader } from './bit-reader';
 import { nalToRbsp } from './h264-sps';
 
@@ -76,24 +77,6 @@ export function hevcPictureSize(nal: Buffer): { width: number; height: number } 
   return { width, height };
 }
 
-/** The codec string of ISO/IEC 14496-15 E.3 from the record's general profile fields. */
-function codecString(record: Buffer): string {
-  const space = ['', 'A', 'B', 'C'][record[1]! >> 6]!;
-  const tier = record[1]! & 0x20 ? 'H' : 'L';
-  const profile = record[1]! & 0x1f;
-  // The 32 compatibility flags are written in reverse bit order, in hex without leading zeros.
-  let compat = record.readUInt32BE(2);
-  let reversed = 0;
-  for (let i = 0; i < 32; i++) {
-    reversed = (reversed << 1) | (compat & 1);
-    compat >>>= 1;
-  }
-  const constraints = [...record.subarray(6, 12)];
-  while (constraints.length && constraints.at(-1) === 0) constraints.pop();
-  const level = record[12]!;
-  return [`hvc1`, `${space}${profile}`, (reversed >>> 0).toString(16).toUpperCase(), `${tier}${level}`, ...constraints.map((b) => b.toString(16).toUpperCase())].join('.');
-}
-
 /**
  * Pure: parses the record an Enhanced RTMP `hvc1` sequence start carries. Every array and NAL
  * length is checked against the bytes present; the picture size comes from the first SPS.
@@ -122,5 +105,5 @@ export function parseHevcConfig(record: Buffer): HevcConfig {
     }
   }
   if (!sps) fail('no SPS');
-  return { codec: codecString(record), nalLengthSize, ...hevcPictureSize(sps) };
+  return { codec: hevcCodecString(record), nalLengthSize, ...hevcPictureSize(sps) };
 }

@@ -1,4 +1,4 @@
-import { box, fullBox, u32, u64 } from './mp4-box';
+import { box, fullBox, u32, u64 } from '../../shared/mp4/mp4-box';
 
 /** One access unit (video: length-prefixed NAL units as FLV carries them; audio: a raw AAC frame). */
 export interface FragmentSample {

@@ -1,4 +1,4 @@
-import { box, fourcc, fullBox, u16, u32, UNITY_MATRIX, zeros } from './mp4-box';
+import { box, fourcc, fullBox, u16, u32, UNITY_MATRIX, zeros } from '../../shared/mp4/mp4-box';
 
 /** One track of a fragmented MP4, as the init segment declares it. */
 export interface InitTrack {

@@ -10,7 +10,7 @@ import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
 import type { MediaInfo, TagKind } from '../media-info';
 import type { LiveRendition, CompletePart, CompleteSegment } from './live-rendition';
 import type { PacketCpuMeter } from './packet-cpu-meter';
-import { sphericalBoxes } from './spherical-boxes';
+import { sphericalBoxes } from '../../shared/mp4/spherical-boxes';
 import { StreamPackager, type TimeBase } from './stream-packager';
 import type { StreamLayout } from '../../shared/layout/stream-layout';
 import type { InstantVodWriter } from '../instant-vod/instant-vod-writer';

@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/clock';
 import { readFlvMedia } from './flv-media';
 import { writeInitSegment, type InitTrack } from './init-segment';
 import { LiveRendition, type LiveRenditionOptions } from './live-rendition';
-import { aacSampleEntry, videoSampleEntry, type VideoCodecConfig } from './sample-entry';
+import { aacSampleEntry, videoSampleEntry, type VideoCodecConfig } from '../../shared/mp4/sample-entry';
 import { Segmenter } from './segmenter';
 import { TrackTimeline } from './track-timeline';
 

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeInitSegment } from '../../../src/origin/packager/init-segment';
-import { aacSampleEntry, videoSampleEntry } from '../../../src/origin/packager/sample-entry';
+import { aacSampleEntry, videoSampleEntry } from '../../../src/shared/mp4/sample-entry';
 import { writeFragment, type FragmentSample } from '../../../src/origin/packager/fragment';
-import { box } from '../../../src/origin/packager/mp4-box';
+import { box } from '../../../src/shared/mp4/mp4-box';
 import { encodeTestFlv, readFlvTags } from '../../fixtures/flv-file';
 
 /** Walks top-level boxes: [type, size] in order. */

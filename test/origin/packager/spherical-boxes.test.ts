@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/shared/clock';
 import type { StreamLayout } from '../../../src/shared/layout/stream-layout';
-import { sphericalBoxes } from '../../../src/origin/packager/spherical-boxes';
+import { sphericalBoxes } from '../../../src/shared/mp4/spherical-boxes';
 import { StreamPackager } from '../../../src/origin/packager/stream-packager';
 import { encodeTestFlv, readFlvTags } from '../../fixtures/flv-file';
 

@@ -1,4 +1,4 @@
-import type { StereoMode, StreamLayout } from '../../shared/layout/stream-layout';
+import type { StereoMode, StreamLayout } from '../layout/stream-layout';
 import { box, fullBox, u8, u32 } from './mp4-box';
 
 /**
