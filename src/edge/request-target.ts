@@ -39,24 +39,31 @@ export function checkRequestTarget(url: string | undefined): TargetCheck {
 export const KEPT_QUERY_PARAMS: readonly string[] = ['_HLS_msn', '_HLS_part', '_HLS_skip'];
 
 /**
+ * Paths of the origin's own pages whose answer depends on another parameter: `/stat?format=json` is
+ * the JSON the index page lists live streams from (without it, the HTML page).
+ */
+export const KEPT_QUERY_PARAMS_BY_PATH: Readonly<Record<string, readonly string[]>> = { '/stat': ['format'] };
+
+/**
  * The cache key of a validated target, which is also the path and query asked upstream: the path,
- * then the kept parameters in KEPT_QUERY_PARAMS order, the first of each name, as sent (not
- * decoded: the origin judges the values).
+ * then the kept parameters in KEPT_QUERY_PARAMS order (KEPT_QUERY_PARAMS_BY_PATH for those paths),
+ * the first of each name, as sent (not decoded: the origin judges the values).
  */
 export function cacheKeyOf(target: string): string {
   const q = target.indexOf('?');
   if (q < 0) return target;
-  const found: Array<string | undefined> = new Array(KEPT_QUERY_PARAMS.length);
+  const path = target.slice(0, q);
+  const kept = Object.hasOwn(KEPT_QUERY_PARAMS_BY_PATH, path) ? KEPT_QUERY_PARAMS_BY_PATH[path]! : KEPT_QUERY_PARAMS;
+  const found: Array<string | undefined> = new Array(kept.length);
   let any = false;
   for (const pair of target.slice(q + 1).split('&')) {
     const eq = pair.indexOf('=');
-    const i = KEPT_QUERY_PARAMS.indexOf(eq >= 0 ? pair.slice(0, eq) : pair);
+    const i = kept.indexOf(eq >= 0 ? pair.slice(0, eq) : pair);
     if (i >= 0 && found[i] === undefined) {
       found[i] = pair;
       any = true;
     }
   }
-  const path = target.slice(0, q);
   return any ? `${path}?${found.filter((p) => p !== undefined).join('&')}` : path;
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { evaluator, FAKE, resolvedProperties, STACK_CHOICES, type Evaluator } from './fixtures/cfn-evaluate';
 import { DEPLOY_DIR, loadTemplate, resourcesOfType } from './fixtures/cfn-template';
 import { albOutcome, cloudFrontOrigin, pathPatternMatches } from './fixtures/request-routing';
-import { KEPT_QUERY_PARAMS } from '../../src/edge/request-target';
+import { KEPT_QUERY_PARAMS, KEPT_QUERY_PARAMS_BY_PATH } from '../../src/edge/request-target';
 import { edgeSchema } from '../../src/edge/config';
 
 const tpl = loadTemplate(join(DEPLOY_DIR, 'spherecast.yaml'));
@@ -225,9 +225,14 @@ t.test('CloudFront and LL-HLS: directives in the key, held requests waited for, 
   const dc = props('Distribution').DistributionConfig;
   const playlist = props('PlaylistCachePolicy').CachePolicyConfig;
   t.same(playlist.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig, { QueryStringBehavior: 'whitelist', QueryStrings: KEPT_QUERY_PARAMS }, "the edge's kept parameters and nothing else");
-  for (const name of ['SegmentCachePolicy', 'PlayerCachePolicy', 'VodCachePolicy']) {
+  for (const name of ['SegmentCachePolicy', 'VodCachePolicy']) {
     t.same(props(name).CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig, { QueryStringBehavior: 'none' }, name);
   }
+  t.same(
+    props('PlayerCachePolicy').CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig,
+    { QueryStringBehavior: 'whitelist', QueryStrings: KEPT_QUERY_PARAMS_BY_PATH['/stat'] },
+    "the player's behaviour (the default) also carries /stat: its JSON form, as the edge keeps it",
+  );
   // The origin's blocking answer lives six target durations; LL streams have target durations of a few seconds.
   const maxTargetDuration = 10;
   t.ok(Number(playlist.MaxTTL) >= 6 * maxTargetDuration, `a blocking answer is kept as long as the origin says (MaxTTL ${playlist.MaxTTL})`);

@@ -29,6 +29,8 @@ t.test('the cache key keeps only the LL-HLS directives, in canonical order, the 
   t.equal(cacheKeyOf('/hls/a.ts'), '/hls/a.ts');
   t.equal(cacheKeyOf('/hls/a.ts?x=1&y=2'), '/hls/a.ts');
   t.equal(cacheKeyOf('/hls/a.ts?'), '/hls/a.ts');
+  t.equal(cacheKeyOf('/stat?format=json&x=1'), '/stat?format=json', "the origin's JSON stat (the index reads it)");
+  t.equal(cacheKeyOf('/hls/a.m3u8?format=json'), '/hls/a.m3u8', 'format means something on /stat only');
   t.equal(cacheKeyOf('/l/i.m3u8?_HLS_skip=YES&x=1&_HLS_part=2&_HLS_msn=6'), '/l/i.m3u8?_HLS_msn=6&_HLS_part=2&_HLS_skip=YES');
   t.equal(cacheKeyOf('/l/i.m3u8?_HLS_msn=6&_HLS_msn=7'), '/l/i.m3u8?_HLS_msn=6', 'the first, as the origin reads it');
   t.equal(cacheKeyOf('/l/i.m3u8?_hls_msn=6&%5FHLS_msn=6&_HLS_msnx=1'), '/l/i.m3u8', 'names match exactly');
