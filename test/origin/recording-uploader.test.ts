@@ -86,6 +86,8 @@ t.test('a crash that left x.flv and a partial x.mp4: the part is remuxed again f
   t.ok(Math.abs(Number(x.format.duration) - 3) < 0.2, `x is whole: ${x.format.duration} s`);
   t.ok(x.streams.some((s: any) => s.codec_name === 'h264') && x.streams.some((s: any) => s.codec_name === 'aac'));
   await waitFor('the local copies gone', () => (readdirSync(recDir).filter((f) => /\.(flv|mp4)$/.test(f)).length === 0 ? true : undefined), 10_000, 50);
+  // A part leaves the queue once its upload has finished, just after its local files are deleted.
+  await waitFor('nothing left to upload', () => (uploader.pending === 0 ? true : undefined), 10_000, 50);
   t.equal(uploader.pending, 0);
 });
 
