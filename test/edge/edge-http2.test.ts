@@ -69,7 +69,10 @@ for (const workers of [1, 2]) {
     t.same(values(h2, 'cache-control').join(', '), 'max-age=60, must-revalidate', 'both Cache-Control lines over HTTP/2');
     t.same(values(h2, 'connection'), [], 'no connection-specific header on HTTP/2');
     const h1 = await curl(`${base}/hls/live.m3u8`, '--http1.1');
-    t.same([h1.status, h1.version, h1.body, values(h1, 'x-media-cache-status')], [200, '1.1', PLAYLIST, ['HIT']]);
+    t.same([h1.status, h1.version, h1.body], [200, '1.1', PLAYLIST]);
+    // With two workers the second connection may reach the other worker, which has no copy of its own and gets the
+    // primary's: a MISS there, yet still one origin request.
+    if (workers === 1) t.same(values(h1, 'x-media-cache-status'), ['HIT']);
     t.equal(up.count('/hls/live.m3u8'), 1, 'one origin request for both protocols');
 
     const gz = await curl(`${base}/vod/a.m3u8`, '--http2', ['--compressed']);
