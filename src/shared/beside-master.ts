@@ -1,5 +1,6 @@
-// What spherecast publishes beside a master playlist shares its name: `<name>.json` (the layout) and `<name>.jpg`
-// (the thumbnail or poster), so a player that has only the master's URL finds both. Pure and browser-safe.
+// What spherecast publishes beside a master playlist shares its name: `<name>.json` (the layout), `<name>.jpg`
+// (the thumbnail or poster) and `<name>.viewport.json` (its orientation-biased
+// renditions, when made), so a player that has only the master's URL finds them all. Pure and browser-safe.
 import { scError } from './errors';
 
 /**
@@ -7,7 +8,7 @@ import { scError } from './errors';
  * string or fragment is kept. Refuses (SC_ERR_LAYOUT) anything that is not a .m3u8.
  *   besideMaster('/hls/test.m3u8', 'jpg') -> /hls/test.jpg, (https://cdn.example/vod/a/MANIFEST.M3U8?t=1, 'json') -> .../MANIFEST.json?t=1
  */
-export function besideMaster(masterUrl: string, extension: 'json' | 'jpg'): string {
+export function besideMaster(masterUrl: string, extension: 'json' | 'jpg' | 'viewport.json'): string {
   const m = /^([^?#]*[^/?#])\.m3u8([?#][\s\S]*)?$/i.exec(masterUrl);
   if (!m) throw scError('SC_ERR_LAYOUT', `"${masterUrl.slice(0, 200)}" is not the URL of a .m3u8 playlist`);
   return `${m[1]}.${extension}${m[2] ?? ''}`;

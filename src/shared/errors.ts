@@ -42,6 +42,7 @@ const REGISTRY = {
   SC_ERR_TRANSCODE: { status: 500, message: 'transcode of %s failed: %s' },
   SC_ERR_SHUTTING_DOWN: { status: 503, message: 'shutting down' },
   SC_ERR_LAYOUT: { status: 400, message: 'invalid stream layout: %s' },
+  SC_ERR_VIEWPORT_LISTING: { status: 422, message: 'invalid viewport listing: %s' },
   SC_ERR_PLAYBACK_TOKEN_MISSING: { status: 403, message: 'playback token required for %s (/t/<token>/... or ?token=)' },
   SC_ERR_PLAYBACK_TOKEN_INVALID: { status: 403, message: 'playback token refused: %s' },
   SC_ERR_PLAYBACK_TOKEN_EXPIRED: { status: 403, message: 'playback token %s' },

@@ -7,6 +7,14 @@ import { X264_PRESETS } from '../shared/abr-ladder';
 import { DEFAULT_360_LADDER, DEFAULT_LADDER, ladderToJson, parseLadder, VIDEO_CODECS, type Ladder } from './ladder';
 import { parseRungTuning, tuningFor, type TuningRule } from './rung-tuning';
 import { DEFAULT_MAX_PIXEL_RATE } from './source-limits';
+import { VIEWPORT_RENDITIONS_LIMIT } from './viewport-renditions';
+
+/** VIEWPORT_RENDITIONS: 0, or 2 to the limit (a single biased rendition would leave every other direction worse). */
+const viewportCount = (raw: unknown): number => {
+  const n = integer({ min: 0, max: VIEWPORT_RENDITIONS_LIMIT })(raw);
+  if (n === 1) throw new Error('must be 0 (none) or at least 2');
+  return n;
+};
 
 /**
  * LADDER is kept as canonical JSON text so --help shows exactly what the setting takes; the
@@ -65,6 +73,9 @@ export const transcoderSchema = {
   vodBaseUrl: setting('VOD_BASE_URL', '', optionalHttpUrl, 'public URL of the egress store (e.g. https://cdn.example.com/vod) for masterUrl in notices; empty = the store\'s own URL'),
   posterTimeout: setting('POSTER_TIMEOUT', 30, seconds({ min: 0, max: 600 }), 'time limit of the ffmpeg run making each asset\'s poster (<master>.jpg: a rectilinear view of where a 360 video starts, one eye of stereo) beside its card (asset.json, read by the index); 0 = neither'),
   cubemap: setting('CUBEMAP', false, bool, 'also produce a 3x2 cubemap rendition set (v360) from 2:1 equirectangular sources, in MANIFEST_CUBEMAP.M3U8'),
+  viewportRenditions: setting('VIEWPORT_RENDITIONS', 0, viewportCount, `K orientation-biased renditions of 2:1 mono equirect sources (0 = none, else 2 to ${VIEWPORT_RENDITIONS_LIMIT}): copies of the largest equirect rung, 360/K degrees of yaw apart, each with more bits (x264 region of interest) over the 90 + 360/K degrees a viewer facing it sees; listed in MANIFEST.viewport.json and MANIFEST_VIEWPORT.M3U8, never in MANIFEST.M3U8; the player picks one by where the viewer looks`),
+  viewportBitrateShare: setting('VIEWPORT_BITRATE_SHARE', 0.4, decimal({ min: 0.05, max: 2 }), 'bitrate of each viewport rendition as a share of the largest rung\'s (npm run bench:viewport measured the same viewport quality at about a quarter of the bits)'),
+  viewportQoffset: setting('VIEWPORT_QOFFSET', -0.3, decimal({ min: -1, max: 0 }), 'quantiser offset of the favoured band of a viewport rendition (ffmpeg addroi; x264 scales -1..0 to -51..0 QP)'),
   s3Endpoint: setting('S3_ENDPOINT', '', optionalHttpUrl, 'S3-compatible endpoint (path-style); empty = AWS'),
   sqsEndpoint: setting('SQS_ENDPOINT', '', optionalHttpUrl, 'SQS-compatible endpoint; empty = from the queue URL'),
   awsRegion: setting('AWS_REGION', '', string, 'AWS region (empty = the SDK default chain)'),
@@ -122,6 +133,7 @@ export function transcodeSettings(config: TranscoderConfig) {
     parallelChunks: config.parallelChunks === 0 ? autoParallelChunks(availableParallelism()) : config.parallelChunks,
     minChunkSeconds: config.minChunkSeconds,
     cubemap: config.cubemap,
+    viewport: { count: config.viewportRenditions, bitrateShare: config.viewportBitrateShare, qoffset: config.viewportQoffset },
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
     sourceLimits: { maxWidth: config.maxSourceWidth, maxHeight: config.maxSourceHeight, maxPixelRate: config.maxSourcePixelRate },

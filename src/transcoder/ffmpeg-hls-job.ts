@@ -90,21 +90,21 @@ function scaleTo(r: VideoRendition): string {
 /**
  * The filter graph: each projection's renditions are scaled in a cascade, largest from the source
  * and every smaller one from the next larger (cheaper than scaling the full-size source N times,
- * and the decoded source is read once). Cubemaps come from v360 at their largest size. Outputs
- * are labelled [r0], [r1], ... in plan order. Pure.
+ * and the decoded source is read once). Cubemaps come from v360 at their largest size. Viewport
+ * renditions (all of one size) are scaled once, then each copy gets its own regions of interest.
+ * Outputs are labelled [r0], [r1], ... in plan order. Pure.
  */
 export function buildFilterGraph(plan: RenditionPlan): string {
+  const indexed = plan.video.map((r, index) => ({ r, index }));
   const sets = (['equirect', 'cubemap'] as const)
     .map((projection) =>
-      plan.video
-        .map((r, index) => ({ r, index }))
-        .filter((x) => x.r.projection === projection)
-        .sort((a, b) => b.r.width * b.r.height - a.r.width * a.r.height),
+      indexed.filter((x) => x.r.projection === projection && x.r.viewportYaw === undefined).sort((a, b) => b.r.width * b.r.height - a.r.width * a.r.height),
     )
     .filter((s) => s.length > 0);
+  const viewport = indexed.filter((x) => x.r.viewportYaw !== undefined);
+  const heads = [...sets, ...(viewport.length > 0 ? [viewport] : [])].map((_, i) => `src${i}`);
   const parts: string[] = [];
-  const heads = sets.map((_, i) => `src${i}`);
-  parts.push(`[0:v]format=yuv420p${sets.length > 1 ? `,split=${sets.length}${heads.map((h) => `[${h}]`).join('')}` : `[${heads[0]}]`}`);
+  parts.push(`[0:v]format=yuv420p${heads.length > 1 ? `,split=${heads.length}${heads.map((h) => `[${h}]`).join('')}` : `[${heads[0]}]`}`);
   sets.forEach((set, si) => {
     let from = heads[si];
     set.forEach(({ r, index }, i) => {
@@ -116,6 +116,11 @@ export function buildFilterGraph(plan: RenditionPlan): string {
       from = next;
     });
   });
+  if (viewport.length > 0) {
+    const copies = viewport.map((_, i) => `[vp${i}]`);
+    parts.push(`[${heads[heads.length - 1]}]${scaleTo(viewport[0].r)}${copies.length > 1 ? `,split=${copies.length}${copies.join('')}` : copies[0]}`);
+    viewport.forEach(({ r, index }, i) => parts.push(`[vp${i}]${r.roi ?? 'null'}[r${index}]`));
+  }
   return parts.join(';');
 }
 

@@ -59,6 +59,9 @@ export interface VideoRendition extends EncodedRendition {
   /** `equirect` is the source's own projection (whatever it is); `cubemap` is v360 3x2 output. */
   readonly projection: Projection;
   readonly codec: VideoCodec;
+  /** Viewport renditions only (viewport-renditions.ts): the yaw it favours, degrees, and its addroi filters. */
+  readonly viewportYaw?: number;
+  readonly roi?: string;
 }
 
 /** A rung left out of a plan, and why (for the job log and metrics). */

@@ -1,6 +1,7 @@
 import { writeMasterPlaylist, type Variant } from '../shared/hls-playlist';
-import type { Projection, RenditionPlan } from './ladder';
+import type { RenditionPlan } from './ladder';
 import type { MeasuredRendition } from './rendition-measure';
+import { VIEWPORT_MASTER_NAME } from './viewport-renditions';
 
 /** The reference's master playlist name (players and the CDN are pointed at it). */
 export const MASTER_NAME = 'MANIFEST.M3U8';
@@ -10,7 +11,8 @@ export const AUDIO_GROUP = 'aac';
 /**
  * Master playlists from measured renditions: video variants ascending by bandwidth, each with the
  * demuxed AAC rendition as its AUDIO group (so BANDWIDTH and AVERAGE-BANDWIDTH add the audio's,
- * as RFC 8216 requires), then the audio-only variant. One master per projection present. Pure.
+ * as RFC 8216 requires), then the audio-only variant. One master per projection present, and one of the viewport
+ * renditions when there are any (never in the main master: see viewport-renditions.ts). Pure.
  */
 export function buildMasterPlaylists(plan: RenditionPlan, measured: readonly MeasuredRendition[]): Map<string, string> {
   const byName = new Map(measured.map((m) => [m.name, m]));
@@ -18,8 +20,13 @@ export function buildMasterPlaylists(plan: RenditionPlan, measured: readonly Mea
   if (!audio || audio.kind !== 'audio') throw new Error(`audio rendition ${plan.audio.name} was not measured`);
   const audioUri = `${audio.name}/index.m3u8`;
   const masters = new Map<string, string>();
-  for (const [projection, file] of [['equirect', MASTER_NAME], ['cubemap', CUBEMAP_MASTER_NAME]] as Array<[Projection, string]>) {
-    const renditions = plan.video.filter((r) => r.projection === projection);
+  const sets: Array<[string, (r: RenditionPlan['video'][number]) => boolean]> = [
+    [MASTER_NAME, (r) => r.projection === 'equirect' && r.viewportYaw === undefined],
+    [CUBEMAP_MASTER_NAME, (r) => r.projection === 'cubemap'],
+    [VIEWPORT_MASTER_NAME, (r) => r.viewportYaw !== undefined],
+  ];
+  for (const [file, wanted] of sets) {
+    const renditions = plan.video.filter(wanted);
     if (renditions.length === 0) continue;
     const variants: Variant[] = renditions
       .map((r) => {

@@ -15,6 +15,9 @@ import { jobTimeLimitSeconds, type JobTimeLimit } from './job-time-limit';
 import { probe, type MediaInfo } from './probe';
 import { measureRendition, type MeasuredRendition } from './rendition-measure';
 import { safeInputArgs } from './safe-input';
+import { viewportListingJson, viewportListingUrl } from '../shared/layout/viewport-listing';
+import { isEquirectangular } from './ladder';
+import { favouredBand, VIEWPORT_MASTER_NAME, withViewportRenditions, type ViewportOptions } from './viewport-renditions';
 import { detectSourceContainer, type SourceContainer } from './source-container';
 import { maxPixelsOf, sourceLimitViolation, type SourceLimits } from './source-limits';
 
@@ -41,6 +44,8 @@ export interface TranscodeOptions {
   readonly parallelChunks?: number;
   readonly minChunkSeconds?: number;
   readonly cubemap: boolean;
+  /** Orientation-biased renditions of 2:1 mono equirect sources (viewport-renditions.ts); absent or count 0 = none. */
+  readonly viewport?: ViewportOptions;
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
   /** Largest source accepted (checked from the probe, before decoding). */
@@ -158,6 +163,10 @@ export class TranscodeJob {
     } catch (err) {
       throw new SpherecastError('SC_ERR_MEDIA', [`${label}: ${(err as Error).message}`]);
     }
+    // A full mono sphere only: for 180 degree or stereo pictures the band would land on the wrong part of the frame.
+    if (o.viewport && layout.projection === 'equirect' && layout.stereo === 'mono' && isEquirectangular(source.video)) {
+      plan = withViewportRenditions(plan, o.viewport);
+    }
     const chunks: Chunk[] = planChunks({
       duration: source.duration,
       segmentSeconds: plan.segmentSeconds,
@@ -183,7 +192,8 @@ export class TranscodeJob {
     if (plan.pruned.length > 0) o.log.info({ pruned: plan.pruned }, `ladder pruned: ${plan.pruned.length} rung(s) left out`);
     await mkdir(o.outDir, { recursive: true });
     // A re-run into the same folder must not leave segments of an earlier, longer run behind.
-    for (const name of [...plan.video.map((r) => r.name), plan.audio.name, MASTER_NAME, CUBEMAP_MASTER_NAME, layoutJsonUrl(MASTER_NAME), layoutJsonUrl(CUBEMAP_MASTER_NAME), CHUNKS_DIR]) {
+    const masterNames = [MASTER_NAME, CUBEMAP_MASTER_NAME, VIEWPORT_MASTER_NAME];
+    for (const name of [...plan.video.map((r) => r.name), plan.audio.name, ...masterNames, ...masterNames.map(layoutJsonUrl), viewportListingUrl(MASTER_NAME), CHUNKS_DIR]) {
       await rm(join(o.outDir, name), { recursive: true, force: true });
     }
     if (this.stopped) throw new SpherecastError('SC_ERR_TRANSCODE', [label, 'stopped']);
@@ -241,6 +251,19 @@ export class TranscodeJob {
     for (const file of masters.keys()) {
       const projection: Projection = file === CUBEMAP_MASTER_NAME ? 'cubemap' : 'equirect';
       await writeFile(join(o.outDir, layoutJsonUrl(file)), layoutJson(renditionLayout(layout, projection)));
+    }
+    const viewport = plan.video.filter((r) => r.viewportYaw !== undefined);
+    if (viewport.length > 0) {
+      const audio = renditions.find((m) => m.name === plan.audio.name)!;
+      const listing = viewportListingJson({
+        master: VIEWPORT_MASTER_NAME,
+        band: favouredBand(viewport.length),
+        renditions: viewport.map((r) => {
+          const m = renditions.find((x) => x.name === r.name)!;
+          return { yaw: r.viewportYaw!, uri: `${r.name}/index.m3u8`, bandwidth: m.peakBandwidth + audio.peakBandwidth, width: r.width, height: r.height };
+        }),
+      });
+      await writeFile(join(o.outDir, viewportListingUrl(MASTER_NAME)), listing);
     }
     for (const [file, text] of masters) await writeFile(join(o.outDir, file), text);
     const wallSeconds = (Date.now() - started) / 1000;

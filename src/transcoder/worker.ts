@@ -30,6 +30,7 @@ export type TranscodeSettings = Pick<
   | 'parallelChunks'
   | 'minChunkSeconds'
   | 'cubemap'
+  | 'viewport'
   | 'ffmpegPath'
   | 'ffprobePath'
   | 'progressEveryMs'

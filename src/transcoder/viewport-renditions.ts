@@ -1,0 +1,82 @@
+/**
+ * Orientation-biased ("viewport") renditions of a 2:1 mono equirect source, chosen by measurement
+ * (npm run bench:viewport): K copies of the largest equirect rung, each with an x264/x265 region-of-interest
+ * quantiser offset (ffmpeg's addroi) over the band a viewer facing its yaw can see, so the bits go where the viewer
+ * looks. The picture stays a plain equirect (no re-projection in the player) and every copy is encoded in the same
+ * ffmpeg run as the ladder, so segments of all yaws start at the same keyframes and a player switches between them
+ * at any segment boundary. Pure.
+ */
+import type { RenditionPlan, VideoRendition } from './ladder';
+
+/** The master listing the viewport renditions as variants; the main master never lists them. */
+export const VIEWPORT_MASTER_NAME = 'MANIFEST_VIEWPORT.M3U8';
+
+export const VIEWPORT_RENDITIONS_LIMIT = 36;
+
+export interface ViewportOptions {
+  /** K renditions, 360/K degrees apart from yaw 0 (the middle of the picture). */
+  readonly count: number;
+  /** Share of the largest rung's bitrate each viewport rendition gets. */
+  readonly bitrateShare: number;
+  /** addroi quantiser offset of the favoured band (-1..0; x264 scales it to up to -51 QP). */
+  readonly qoffset: number;
+}
+
+/** K yaws 360/K apart, from 0, in degrees rounded to hundredths. */
+export function viewportYaws(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Math.round((i * 36000) / count) / 100);
+}
+
+/**
+ * Degrees of yaw a rendition favours: the 90 degree viewport, widened by the most a viewer is off the nearest of K
+ * renditions (180/K) on either side.
+ */
+export function favouredBand(count: number): number {
+  return Math.min(360, 90 + 360 / count);
+}
+
+/**
+ * addroi filters over the band facing `yaw` of a `width` x `height` equirect (yaw 0 = the middle column, positive =
+ * right), wrapping round the picture's edge, over the pitch band of a level 90 degree viewport (+-45 degrees). The
+ * first one clears any regions already on the frame.
+ */
+export function roiFilters(width: number, height: number, yaw: number, count: number, qoffset: number): string {
+  const w = Math.min(width, Math.round((width * favouredBand(count)) / 360));
+  const centre = width / 2 + (yaw / 360) * width;
+  const start = ((Math.round(centre - w / 2) % width) + width) % width;
+  const first = Math.min(w, width - start);
+  const y = Math.round(height / 4);
+  const h = Math.round(height / 2);
+  const roi = (x: number, wd: number, clear: boolean): string => `addroi=x=${x}:y=${y}:w=${wd}:h=${h}:qoffset=${qoffset}${clear ? ':clear=1' : ''}`;
+  return [roi(start, first, true), ...(first < w ? [roi(0, w - first, false)] : [])].join(',');
+}
+
+/**
+ * The plan with K viewport renditions added (`yaw-<degrees>`), at the size and codec of its largest equirect rung
+ * (H.264 when that rung has an H.264 copy) and `bitrateShare` of its bitrates. A plan without an equirect rung, or
+ * K = 0, is returned as it is.
+ */
+export function withViewportRenditions(plan: RenditionPlan, opts: ViewportOptions): RenditionPlan {
+  if (opts.count < 2) return plan;
+  const ladder = plan.video.filter((r) => r.projection === 'equirect' && r.viewportYaw === undefined);
+  if (ladder.length === 0) return plan;
+  const area = (r: VideoRendition): number => r.width * r.height;
+  const largest = Math.max(...ladder.map(area));
+  const top = ladder.filter((r) => area(r) === largest).sort((a, b) => (a.codec === 'h264' ? -1 : b.codec === 'h264' ? 1 : 0))[0];
+  const share = (n: number): number => Math.max(1, Math.round(n * opts.bitrateShare));
+  const video = viewportYaws(opts.count).map(
+    (yaw): VideoRendition => ({
+      name: `yaw-${String(Math.round(yaw)).padStart(3, '0')}`,
+      width: top.width,
+      height: top.height,
+      bitrate: share(top.bitrate),
+      maxrate: share(top.maxrate),
+      bufsize: share(top.bufsize),
+      projection: 'equirect',
+      codec: top.codec,
+      viewportYaw: yaw,
+      roi: roiFilters(top.width, top.height, yaw, opts.count, opts.qoffset),
+    }),
+  );
+  return { ...plan, video: [...plan.video, ...video] };
+}
