@@ -155,9 +155,11 @@ export function buildOutputArgs(opts: {
         // GOP settings: closed GOPs, no scene-cut keyframes, and forced keyframes made IDR, so every segment
         // starts with a picture that decodes on its own.
         args.push(`-c:v:${i}`, 'libx265', `-tag:v:${i}`, 'hvc1', `-forced-idr:v:${i}`, '1');
-        args.push(`-x265-params:v:${i}`, `keyint=${plan.gop}:min-keyint=${plan.gop}:scenecut=0:open-gop=0:log-level=error${threads > 0 ? `:pools=${threads}:frame-threads=${Math.min(threads, 4)}` : ''}`);
+        // (Regions of interest need adaptive quantisation, which the fastest presets turn off.)
+        args.push(`-x265-params:v:${i}`, `keyint=${plan.gop}:min-keyint=${plan.gop}:scenecut=0:open-gop=0:log-level=error${threads > 0 ? `:pools=${threads}:frame-threads=${Math.min(threads, 4)}` : ''}${r.roi ? ':aq-mode=1' : ''}`);
       } else {
         args.push(`-c:v:${i}`, 'libx264');
+        if (r.roi) args.push(`-aq-mode:v:${i}`, 'variance');
       }
       args.push(`-b:v:${i}`, String(r.bitrate), `-maxrate:v:${i}`, String(r.maxrate), `-bufsize:v:${i}`, String(r.bufsize));
     });
