@@ -36,7 +36,7 @@ const K = Number(arg('k', 8));
 const FPS = 12;
 const KEEP = process.argv.includes('--keep');
 const PRESET = process.env.PRESET || 'veryfast';
-const METHODS = arg('methods', 'plain,addroi,offset,offset+roi').split(',');
+const METHODS = arg('methods', 'plain,addroi,offset').split(',');
 /** The offset's length |o| (0..1): the viewed side gets (1+|o|)x the density, the far side (1-|o|)x. */
 const OFFSET = Number(arg('offset', 0.5));
 /** addroi's quantiser offset (x264 scales -1..1 to -51..51 QP). */
@@ -45,7 +45,7 @@ const QOFFSET = Number(arg('qoffset', -0.3));
 const CRFS = {
   plain: [22, 28, 34],
   tsp: [16, 22, 28],
-  addroi: (arg('roi-crfs', '30,36,42')).split(',').map(Number),
+  addroi: (arg('roi-crfs', '34,40,46,51')).split(',').map(Number),
   offset: (arg('offset-crfs', '22,28,34')).split(',').map(Number),
   'offset+roi': (arg('offset-roi-crfs', '28,34,40')).split(',').map(Number),
 };

@@ -8,9 +8,10 @@ import { parsePlayerOptions } from './player-options';
 import { PlayerUi } from './player-ui';
 import { QualityMenu } from './quality-menu';
 import { fetchStreamLayout } from './layout-source';
-import { buildScene, lookAt, registerSceneComponents, showEye, showLayout } from './scene';
+import { buildScene, lookAt, registerSceneComponents, showEye, showLayout, viewYaw } from './scene';
 import { showPoster } from './poster-overlay';
 import { StatsOverlay } from './stats-overlay';
+import { fetchViewportSource } from './viewport-source';
 import { describeLayout, resolveLayout, type StreamLayout } from '../shared/layout/stream-layout';
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -115,8 +116,16 @@ function main(): void {
   });
   if (options.showStats) stats.show(true);
   document.title = `${streamName(options.url)} · spherecast`;
-  controller.start();
-  Object.assign(hooks, { controller, engine });
+  Object.assign(hooks, { controller, engine, viewport: () => controller?.viewportState() });
+  const started3d = scene;
+  if (started3d && engine === 'hls.js') {
+    // A VOD asset with viewport renditions plays those, chosen by where the viewer looks; most streams have none
+    // (one small request to find out).
+    void fetchViewportSource(options.url).then((found) => {
+      if ('listing' in found) controller!.useViewport({ source: found, viewYaw: () => viewYaw(started3d) });
+      controller!.start();
+    });
+  } else controller.start();
 }
 
 /**

@@ -7,6 +7,8 @@ import { decideRecovery, type PlaybackError, type RecoveryAction, type RecoveryS
 import type { Engine } from './playback-engine';
 import { qualityButtonLabel, qualityChoices, type LevelInfo, type QualityChoice } from './quality-levels';
 import { bufferAhead, type StatsSample } from './stats-format';
+import type { ViewportSource } from './viewport-source';
+import { ViewportSwitcher } from './viewport-switcher';
 
 export interface ControllerEvents {
   /** A message to show, or null to clear it. */
@@ -45,8 +47,22 @@ const HLS_CONFIG: Partial<HlsConfig> = {
   },
 };
 
+/**
+ * With viewport renditions every turn of the head drops what was buffered beyond the fragment playing: keep a few
+ * seconds ahead rather than hls.js' 30, so a switch throws away little.
+ */
+const VIEWPORT_HLS_CONFIG: Partial<HlsConfig> = { maxBufferLength: 8, maxMaxBufferLength: 8 };
+
+/** Viewport renditions to play instead of the master, and where the viewer looks (see ViewportSwitcher). */
+export interface ViewportPlayback {
+  readonly source: ViewportSource;
+  readonly viewYaw: () => number | undefined;
+}
+
 export class PlayerController {
   private hls?: Hls;
+  private viewport?: ViewportPlayback;
+  private switcher?: ViewportSwitcher;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private closed = false;
   private isLive: boolean;
@@ -57,6 +73,17 @@ export class PlayerController {
   constructor(private readonly opts: ControllerOptions) {
     this.isLive = opts.live;
     this.recovery = { live: opts.live, hasPlayed: false, networkRetries: 0, mediaRecoveries: 0 };
+  }
+
+  /** Before start(): play these viewport renditions, chosen by the view, instead of the master (hls.js only). */
+  useViewport(viewport: ViewportPlayback): void {
+    if (this.opts.engine === 'hls.js') this.viewport = viewport;
+  }
+
+  /** The viewport renditions' state: the yaw on screen, the yaw chosen for the view, how many there are. */
+  viewportState(): { activeYaw?: number; chosenYaw?: number; count: number } | undefined {
+    if (!this.switcher || !this.viewport) return undefined;
+    return { activeYaw: this.switcher.activeYaw(), chosenYaw: this.switcher.chosenYaw(), count: this.viewport.source.listing.renditions.length };
   }
 
   start(): void {
@@ -70,6 +97,7 @@ export class PlayerController {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    this.switcher?.close();
     this.hls?.destroy();
     this.hls = undefined;
     for (const undo of this.detach.splice(0)) undo();
@@ -129,7 +157,8 @@ export class PlayerController {
       const estimate = this.hls.bandwidthEstimate;
       if (Number.isFinite(estimate) && estimate > 0) sample.estimatedBandwidth = estimate;
       if (this.isLive) sample.latencySeconds = this.hls.latency;
-      if (this.hls.levels.length > 1) sample.quality = this.qualityLabel();
+      if (this.hls.levels.length > 1 && !this.switcher) sample.quality = this.qualityLabel();
+      sample.viewport = this.viewportState();
     } else if (this.isLive) {
       const edge = this.liveEdge();
       if (edge !== undefined) sample.latencySeconds = Math.max(0, edge - video.currentTime);
@@ -148,15 +177,24 @@ export class PlayerController {
   }
 
   private loadHls(): void {
+    this.switcher?.close();
+    this.switcher = undefined;
     this.hls?.destroy();
-    const hls = new Hls(HLS_CONFIG);
+    const viewport = this.viewport;
+    const hls = new Hls(viewport ? { ...HLS_CONFIG, ...VIEWPORT_HLS_CONFIG } : HLS_CONFIG);
     this.hls = hls;
+    // The viewport renditions are chosen by where the viewer looks, not by a menu.
+    const choices = (): QualityChoice[] => (hls.levels.length > 1 && !viewport ? qualityChoices(this.levelInfo()) : []);
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (hls === this.hls) this.onError(fromHlsError(data));
     });
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       if (hls !== this.hls) return;
-      this.opts.events.levels(hls.levels.length > 1 ? qualityChoices(this.levelInfo()) : []);
+      if (viewport) {
+        this.switcher = new ViewportSwitcher(hls, viewport.source, viewport.viewYaw);
+        this.switcher.start();
+      }
+      this.opts.events.levels(choices());
       this.opts.events.ready();
     });
     hls.on(Hls.Events.LEVEL_LOADED, (_event, data) => {
@@ -165,9 +203,9 @@ export class PlayerController {
     hls.on(Hls.Events.FRAG_BUFFERED, () => {
       this.recovery.networkRetries = 0;
     });
-    hls.on(Hls.Events.LEVEL_SWITCHED, () => this.opts.events.levels(hls.levels.length > 1 ? qualityChoices(this.levelInfo()) : []));
+    hls.on(Hls.Events.LEVEL_SWITCHED, () => this.opts.events.levels(choices()));
     hls.attachMedia(this.opts.video);
-    hls.loadSource(this.opts.url);
+    hls.loadSource(viewport ? viewport.source.masterUrl : this.opts.url);
   }
 
   private loadNative(): void {

@@ -168,3 +168,18 @@ export function lookAt(scene: HTMLElement, yaw: number, pitch: number): boolean 
   controls.pitchObject.rotation.x = (Math.max(-90, Math.min(90, pitch)) * Math.PI) / 180;
   return true;
 }
+
+/**
+ * Where the viewer looks now, as a yaw in degrees (positive = right of the picture's middle, -180..180): from the
+ * camera three.js draws with, so a headset's pose counts as well as a drag. Undefined before the scene is up.
+ */
+export function viewYaw(scene: HTMLElement): number | undefined {
+  const camera = (scene as HTMLElement & { camera?: { matrixWorld: { elements: ArrayLike<number> } } }).camera;
+  if (!camera) return undefined;
+  // The camera looks down its -z axis (the matrix's third column, negated); x is to the right.
+  const e = camera.matrixWorld.elements;
+  const x = -e[8];
+  const z = -e[10];
+  if (Math.hypot(x, z) < 1e-6) return undefined;
+  return (Math.atan2(x, -z) * 180) / Math.PI;
+}

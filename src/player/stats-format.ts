@@ -19,6 +19,15 @@ export interface StatsSample {
   totalFrames?: number;
   /** "Auto" or the chosen level. */
   quality?: string;
+  /** Viewport renditions: the yaw on screen, the yaw chosen for the view (loading), how many there are. */
+  viewport?: { activeYaw?: number; chosenYaw?: number; count: number };
+}
+
+/** "yaw 90° (of 4)", or "yaw 90° → 180° (of 4)" while the rendition for a new view is on its way. */
+export function formatViewport(v: NonNullable<StatsSample['viewport']>): string {
+  const deg = (yaw: number | undefined): string => (yaw === undefined ? '–' : `${Math.round(yaw * 10) / 10}°`);
+  const turning = v.chosenYaw !== undefined && v.chosenYaw !== v.activeYaw ? ` → ${deg(v.chosenYaw)}` : '';
+  return `yaw ${deg(v.activeYaw)}${turning} (of ${v.count})`;
 }
 
 export function formatBitrate(bitsPerSecond: number | undefined): string {
@@ -51,6 +60,7 @@ export function formatStats(s: StatsSample): Array<[string, string]> {
   rows.push(['Buffer', formatSeconds(s.bufferSeconds)]);
   if (s.live) rows.push(['Latency', formatSeconds(s.latencySeconds)]);
   if (s.quality) rows.push(['Quality', s.quality]);
+  if (s.viewport) rows.push(['Viewport', formatViewport(s.viewport)]);
   if (s.totalFrames !== undefined && s.totalFrames > 0) rows.push(['Dropped', `${s.droppedFrames ?? 0} / ${s.totalFrames} frames`]);
   rows.push(['Engine', s.engine]);
   return rows;

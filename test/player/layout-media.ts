@@ -67,6 +67,23 @@ function hls(dir: string, name: string, inputs: string[], filter: string): Promi
   ]);
 }
 
+/** ffmpeg inputs and filter graph of the coloured cube in a projection (one cube per eye, stacked for stereo). */
+function cubePicture(projection: Exclude<Projection, 'flat'>, stereo: StereoMode, seconds: number): { inputs: string[]; filter: string } {
+  const eyes = stereo === 'mono' ? [LEFT_EYE] : [LEFT_EYE, RIGHT_EYE];
+  const inputs: string[] = [];
+  const chains: string[] = [];
+  eyes.forEach((colours, e) => {
+    const base = e * 6;
+    for (const d of C3X2_ORDER) inputs.push('-f', 'lavfi', '-i', `color=c=${hex(colours[d])}:s=${FACE}x${FACE}:r=10:d=${seconds}`);
+    const ins = C3X2_ORDER.map((_, i) => `[${base + i}:v]`);
+    chains.push(`${ins.slice(0, 3).join('')}hstack=3[t${e}];${ins.slice(3).join('')}hstack=3[b${e}];[t${e}][b${e}]vstack,${CONVERT[projection]}[eye${e}]`);
+  });
+  let filter = chains.join(';');
+  if (stereo === 'mono') filter += ';[eye0]null';
+  else filter += `;[eye0][eye1]${stereo === 'top-bottom' ? 'vstack' : 'hstack'}`;
+  return { inputs, filter };
+}
+
 /**
  * Writes `<name>.m3u8` (a master playlist), and `<name>.json` beside it when `json` is given (the contract other
  * parts of spherecast write). Returns the master's file name.
@@ -78,21 +95,27 @@ export async function makeLayoutStream(
   stereo: StereoMode,
   json?: StreamLayout | string,
 ): Promise<string> {
-  const eyes = stereo === 'mono' ? [LEFT_EYE] : [LEFT_EYE, RIGHT_EYE];
-  const inputs: string[] = [];
-  const chains: string[] = [];
-  eyes.forEach((colours, e) => {
-    const base = e * 6;
-    for (const d of C3X2_ORDER) inputs.push('-f', 'lavfi', '-i', `color=c=${hex(colours[d])}:s=${FACE}x${FACE}:r=10:d=${SECONDS}`);
-    const ins = C3X2_ORDER.map((_, i) => `[${base + i}:v]`);
-    chains.push(`${ins.slice(0, 3).join('')}hstack=3[t${e}];${ins.slice(3).join('')}hstack=3[b${e}];[t${e}][b${e}]vstack,${CONVERT[projection]}[eye${e}]`);
-  });
-  let filter = chains.join(';');
-  if (stereo === 'mono') filter += ';[eye0]null';
-  else filter += `;[eye0][eye1]${stereo === 'top-bottom' ? 'vstack' : 'hstack'}`;
+  const { inputs, filter } = cubePicture(projection, stereo, SECONDS);
   await hls(dir, name, inputs, filter);
   if (json !== undefined) await writeFile(join(dir, `${name}.json`), typeof json === 'string' ? json : layoutJson(json));
   return `${name}.m3u8`;
+}
+
+/**
+ * The mono equirect cube as an MP4 recording with a tone (what the transcoder takes), `seconds` long. Light grain
+ * gives it a bitrate like a camera's: the transcoder caps every rendition at the source's bitrate, and bare solid
+ * colours are a few kbit/s.
+ */
+export async function makeEquirectRecording(path: string, seconds: number): Promise<string> {
+  const { inputs, filter } = cubePicture('equirect', 'mono', seconds);
+  await runFfmpeg([
+    ...inputs,
+    '-f', 'lavfi', '-i', `sine=sample_rate=48000:d=${seconds}`,
+    '-filter_complex', `${filter},format=yuv420p,noise=alls=6:allf=t[out]`,
+    '-map', '[out]', '-map', `${inputs.length / 4}:a`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', '-c:a', 'aac', '-shortest', path,
+  ]);
+  return path;
 }
 
 /** A flat 4:3 picture: blue, with a red box in the middle. No JSON, so the player's auto rule must say flat. */
