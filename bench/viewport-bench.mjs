@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:viewport [-- --seconds 2 --width 1536 --k 8 --methods plain,addroi,offset --keep]
+// npm run bench:viewport [-- --seconds 2 --width 1536 --k 8 --methods plain,addroi,offset --qoffset -0.3 --pitch 0 --abr --keep]
 // Viewport-adaptive delivery, measured: does an orientation-biased rendition send fewer bits than plain equirect for
 // the same picture in the viewer's viewport?
 //  - Source: a 360 clip made with ffmpeg's v360 from a rich test source (testsrc2 with grain, six faces of a c3x2
@@ -42,7 +42,16 @@ const OFFSET = Number(arg('offset', 0.5));
 /** addroi's quantiser offset (x264 scales -1..1 to -51..51 QP). */
 const QOFFSET = Number(arg('qoffset', -0.3));
 // Per method, so each curve spans plain's viewport quality.
-const CRFS = {
+/**
+ * --abr: rate control as the transcoder runs it (a target bitrate, maxrate 1.1x, bufsize 2x) instead of CRF; the
+ * lists are then kbit/s. The transcoder gives each viewport rendition VIEWPORT_BITRATE_SHARE of its rung's bitrate.
+ */
+const ABR = process.argv.includes('--abr');
+const ABR_RATES = {
+  plain: (arg('plain-rates', '600,2000,6000')).split(',').map(Number),
+  addroi: (arg('roi-rates', '150,300,600,1200,2400')).split(',').map(Number),
+};
+const CRFS = ABR ? ABR_RATES : {
   plain: [22, 28, 34],
   tsp: [16, 22, 28],
   addroi: (arg('roi-crfs', '34,40,46,51')).split(',').map(Number),
@@ -177,10 +186,11 @@ function viewportPsnrs(source, encoded, frame) {
   return found;
 }
 
-/** Encodes `source` through `filter` at `crf` to a raw H.264 stream; its size is the bits sent. */
+/** Encodes `source` through `filter` at `crf` (with --abr: at `crf` kbit/s) to a raw H.264 stream; its size is the bits sent. */
 function encode(source, name, filter, crf) {
   const out = join(work, `${name.replace('+', '-')}-${crf}.h264`);
-  ff(['-i', source, ...(filter ? ['-vf', filter] : []), '-c:v', 'libx264', '-preset', PRESET, '-crf', String(crf), '-g', String(FPS * 2), '-f', 'h264', out]);
+  const rate = ABR ? ['-b:v', `${crf}k`, '-maxrate', `${Math.round(crf * 1.1)}k`, '-bufsize', `${crf * 2}k`] : ['-crf', String(crf)];
+  ff(['-i', source, ...(filter ? ['-vf', filter] : []), '-c:v', 'libx264', '-preset', PRESET, ...rate, '-g', String(FPS * 2), '-f', 'h264', out]);
   return { path: out, bits: statSync(out).size * 8 };
 }
 
@@ -207,7 +217,7 @@ function run() {
       const kbps = e.bits / SECONDS / 1000;
       const mean = psnrs.reduce((a, b) => a + b, 0) / psnrs.length;
       points.push({ method: name, crf, kbps, psnrs, mean });
-      console.log(`${name.padEnd(10)} crf ${crf}  ${kbps.toFixed(0).padStart(6)} kbit/s  viewport PSNR ${VIEW_YAWS.map((y, i) => `${y.toFixed(1)}°: ${psnrs[i].toFixed(2)}`).join('  ')}  mean ${mean.toFixed(2)} dB`);
+      console.log(`${name.padEnd(10)} ${ABR ? 'target' : 'crf'} ${crf}  ${kbps.toFixed(0).padStart(6)} kbit/s  viewport PSNR ${VIEW_YAWS.map((y, i) => `${y.toFixed(1)}°: ${psnrs[i].toFixed(2)}`).join('  ')}  mean ${mean.toFixed(2)} dB`);
     }
   }
   console.log(`\nsource ${WIDTH}x${HEIGHT} ${FPS} fps ${SECONDS} s (testsrc2 + grain through v360 c3x2 -> e); x264 ${PRESET}; K = ${K} renditions (views 0-${(180 / K).toFixed(1)}° off, pitch ${VIEW_PITCH}°); offset ${OFFSET} (picture ${methodOf('offset').frame.width}x${methodOf('offset').frame.height}); addroi qoffset ${QOFFSET} over ${(90 + 360 / K).toFixed(1)}° x 90°`);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { bufferAhead, formatBitrate, formatClock, formatSeconds, formatStats } from '../../src/player/stats-format';
+import { bufferAhead, formatBitrate, formatClock, formatSeconds, formatStats, formatViewport } from '../../src/player/stats-format';
 
 t.test('bitrates read as kbit/s or Mbit/s', async (t) => {
   t.equal(formatBitrate(840_400), '840 kbit/s');
@@ -33,4 +33,14 @@ t.test('buffer ahead is measured in the range holding the play position', async 
   t.equal(bufferAhead(ranges, 12), 8);
   t.equal(bufferAhead(ranges, 6), 0, 'in a gap nothing is buffered');
   t.equal(bufferAhead([[0.05, 2]], 0), 2, 'tolerates a play position just before the first range');
+});
+
+t.test('viewport renditions: the yaw on screen, and the one on its way while the view turns', async (t) => {
+  t.equal(formatViewport({ activeYaw: 90, chosenYaw: 90, count: 4 }), 'yaw 90° (of 4)');
+  t.equal(formatViewport({ activeYaw: 90, chosenYaw: 180, count: 4 }), 'yaw 90° → 180° (of 4)');
+  t.equal(formatViewport({ activeYaw: 51.43, chosenYaw: 51.43, count: 7 }), 'yaw 51.4° (of 7)');
+  t.equal(formatViewport({ count: 8 }), 'yaw – (of 8)', 'before the first level is on screen');
+  const rows = Object.fromEntries(formatStats({ engine: 'hls.js', width: 640, height: 320, bufferSeconds: 1, live: false, viewport: { activeYaw: 0, chosenYaw: 0, count: 8 } }));
+  t.equal(rows.Viewport, 'yaw 0° (of 8)');
+  t.notOk('Viewport' in Object.fromEntries(formatStats({ engine: 'hls.js', width: 640, height: 320, bufferSeconds: 1, live: false })), 'no row without viewport renditions');
 });
