@@ -118,9 +118,9 @@ function main(): void {
   document.title = `${streamName(options.url)} · spherecast`;
   Object.assign(hooks, { controller, engine, viewport: () => controller?.viewportState() });
   const started3d = scene;
-  if (started3d && engine === 'hls.js') {
+  if (started3d && engine === 'hls.js' && !options.live) {
     // A VOD asset with viewport renditions plays those, chosen by where the viewer looks; most streams have none
-    // (one small request to find out).
+    // (one small request to find out). Live streams have none.
     void fetchViewportSource(options.url).then((found) => {
       if ('listing' in found) controller!.useViewport({ source: found, viewYaw: () => viewYaw(started3d) });
       controller!.start();

@@ -1,6 +1,6 @@
 // What spherecast publishes beside a master playlist shares its name: `<name>.json` (the layout), `<name>.jpg`
-// (the thumbnail or poster) and `<name>.viewport.json` (its orientation-biased
-// renditions, when made), so a player that has only the master's URL finds them all. Pure and browser-safe.
+// (the thumbnail or poster) and `<name>.viewport.json` (its orientation-biased renditions, when made), so a player
+// that has only the master's URL finds them all. Pure and browser-safe.
 import { scError } from './errors';
 
 /**
