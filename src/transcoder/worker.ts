@@ -265,7 +265,8 @@ export class TranscodeWorker {
       container: result.container,
       maxPixels: maxPixelsOf(t.sourceLimits),
       source: result.source,
-      renditions: result.renditions,
+      // The card lists the ladder; viewport renditions have their own listing beside the master.
+      renditions: result.renditions.filter((m) => !result.plan.video.some((r) => r.name === m.name && r.viewportYaw !== undefined)),
       ffmpegPath: t.ffmpegPath,
       timeoutMs: timeout * 1000,
       signal: this.stopping.signal,

@@ -3,7 +3,7 @@
 // the main master, each sharper where it faces than behind it (viewport PSNR against the source, rendered by v360).
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'hls-parser';
 import { seededRandom } from '../../src/loadtest/think-time';
@@ -14,7 +14,11 @@ import { DEFAULT_360_LADDER, planRenditions } from '../../src/transcoder/ladder'
 import { buildMasterPlaylists, MASTER_NAME } from '../../src/transcoder/master-playlist';
 import type { MeasuredRendition } from '../../src/transcoder/rendition-measure';
 import { favouredBand, roiFilters, VIEWPORT_MASTER_NAME, viewportYaws, withViewportRenditions } from '../../src/transcoder/viewport-renditions';
-import { runTranscoder, tempDir } from './harness';
+import { createLogger } from '../../src/shared/logger';
+import { LocalJobQueue } from '../../src/shared/job-queue-local';
+import { LocalObjectStore } from '../../src/shared/object-store-local';
+import { buildS3PutEvent } from '../../src/shared/s3-event';
+import { makeClip, runTranscoder, startWorkerProcess, tempDir } from './harness';
 
 const base = planRenditions({ width: 1920, height: 960, fps: 30 }, DEFAULT_360_LADDER, { segmentSeconds: 2 });
 
@@ -201,4 +205,33 @@ t.test('transcode with VIEWPORT_RENDITIONS=4: aligned yaw renditions, listed apa
   t.ok(facing > behind + 3, `facing ${facing.toFixed(2)} dB > behind ${behind.toFixed(2)} dB + 3`);
   const opposite = viewportPsnr(input, join(out, 'yaw-270', 'index.m3u8'), 90);
   t.ok(facing > opposite + 3, `yaw 90 seen from yaw-090 (${facing.toFixed(2)} dB) beats it seen from yaw-270 (${opposite.toFixed(2)} dB)`);
+});
+
+t.test('through the worker: the listing and the viewport master are published; the index card lists the ladder only', async (t) => {
+  const media = tempDir(t, 'viewport-worker');
+  const log = createLogger({ level: 'silent', name: 'test' });
+  const ingress = new LocalObjectStore({ root: join(media, 'ingress'), log });
+  const queue = new LocalJobQueue({ root: join(media, 'queue'), log, maxReceiveCount: 2 });
+  t.teardown(() => queue.close());
+  const clip = await makeClip(join(media, 'sphere.mp4'), { width: 640, height: 320, seconds: 2 });
+  const w = startWorkerProcess(t, {
+    MEDIA_DIR: media,
+    LADDER_360: JSON.stringify([{ width: 320, height: 160, bitrate: '200k' }, { width: 640, height: 320, bitrate: '600k' }, { audio: '64k' }]),
+    SEGMENT_SECONDS: '1',
+    RECEIVE_WAIT: '1',
+    VIEWPORT_RENDITIONS: '2',
+  });
+  await w.waitFor((l) => l.msg === 'waiting for jobs', 'worker ready');
+  const info = await ingress.putFile('cam-1764100000.mp4', clip);
+  await queue.send(buildS3PutEvent({ bucket: ingress.bucket, key: 'cam-1764100000.mp4', size: info.size, etag: info.etag }));
+  await w.waitFor((l) => l.msg === 'job done', 'job done');
+  const asset = join(media, 'egress', 'cam-1764100000');
+  const listing = parseViewportListing(readFileSync(join(asset, 'MANIFEST.viewport.json'), 'utf8'));
+  t.same(listing.renditions.map((r) => r.yaw), [0, 180]);
+  for (const r of listing.renditions) t.ok(existsSync(join(asset, r.uri)), `${r.uri} published`);
+  t.ok(existsSync(join(asset, VIEWPORT_MASTER_NAME)), 'the viewport master is published');
+  t.notMatch(readFileSync(join(asset, MASTER_NAME), 'utf8'), /yaw-/, 'the main master lists the ladder only');
+  const card = JSON.parse(readFileSync(join(asset, 'asset.json'), 'utf8'));
+  t.same(card.renditions.map((r: { name: string }) => r.name), ['320p', '160p'], 'the card lists the ladder only');
+  t.equal(await w.stop('SIGTERM'), 0);
 });
