@@ -165,7 +165,8 @@ function keyframeTimes(playlist: string): string[] {
 /** PSNR (dB) of the 90 degree viewport at `yaw` of `encoded` against the source's, both rendered by v360. */
 function viewportPsnr(source: string, encoded: string, yaw: number): number {
   const view = `v360=input=e:output=flat:h_fov=90:v_fov=90:yaw=${yaw}:w=240:h=240`;
-  const graph = `[0:v]setpts=PTS-STARTPTS,${view}[ref];[1:v]setpts=PTS-STARTPTS,${view}[dist];[dist][ref]psnr`;
+  // Frame by frame (the grain changes every frame, so a frame's offset would be all that is measured).
+  const graph = `[0:v]setpts=N/(12*TB),${view}[ref];[1:v]setpts=N/(12*TB),${view}[dist];[dist][ref]psnr`;
   const r = spawnSync('ffmpeg', ['-hide_banner', '-i', source, '-i', encoded, '-lavfi', graph, '-f', 'null', '-'], { encoding: 'utf8' });
   const m = /PSNR .*average:([\d.]+)/.exec(r.stderr);
   if (!m) throw new Error(`no PSNR: ${r.stderr.slice(-400)}`);
