@@ -6,7 +6,6 @@
 //    cube turned into a 2:1 equirect), kept near-lossless as the reference.
 //  - Methods, each encoded with x264 at several CRFs (same preset, one rendition biased to yaw 0):
 //      plain      the equirect as it is;
-//      tsp        v360's truncated square pyramid facing yaw 0;
 //      addroi     the equirect with a region-of-interest QP offset over the band a viewer of K renditions may look
 //                 at (90 + 360/K degrees of yaw, the 90 degree pitch band);
 //      offset     an offset equirect (v360 h_offset, the projection idea of Meta's offset cubemaps): every
@@ -14,6 +13,8 @@
 //                 (1+|o|)x the angular pixel density and the far side (1-|o|)x; the picture is made smaller by
 //                 1/(1+|o|) so the viewed side keeps plain's density with fewer pixels;
 //      offset+roi the offset equirect plus addroi over its magnified side.
+//    (v360's truncated square pyramid `tsp` was measured by an earlier version: it topped out near 31 dB at 768x768,
+//    the loss of its second resampling, as the offset equirect does here.)
 //  - Viewing directions: 0 to 180/K degrees off the rendition's yaw (the most a viewer is off with K renditions),
 //    at pitch 0. The 90 degree viewport is rendered the same way from the source and from each decoded encode (each
 //    picture upscaled by lanczos, then sampled by a remap whose maps invert the method's projection), and compared
@@ -41,7 +42,6 @@ const METHODS = arg('methods', 'plain,addroi,offset').split(',');
 const OFFSET = Number(arg('offset', 0.5));
 /** addroi's quantiser offset (x264 scales -1..1 to -51..51 QP). */
 const QOFFSET = Number(arg('qoffset', -0.3));
-// Per method, so each curve spans plain's viewport quality.
 /**
  * --abr: rate control as the transcoder runs it (a target bitrate, maxrate 1.1x, bufsize 2x) instead of CRF; the
  * lists are then kbit/s. The transcoder gives each viewport rendition VIEWPORT_BITRATE_SHARE of its rung's bitrate.
@@ -51,9 +51,9 @@ const ABR_RATES = {
   plain: (arg('plain-rates', '600,2000,6000')).split(',').map(Number),
   addroi: (arg('roi-rates', '150,300,600,1200,2400')).split(',').map(Number),
 };
+// Per method, so each curve spans plain's viewport quality.
 const CRFS = ABR ? ABR_RATES : {
   plain: [22, 28, 34],
-  tsp: [16, 22, 28],
   addroi: (arg('roi-crfs', '34,40,46,51')).split(',').map(Number),
   offset: (arg('offset-crfs', '22,28,34')).split(',').map(Number),
   'offset+roi': (arg('offset-roi-crfs', '28,34,40')).split(',').map(Number),
@@ -64,7 +64,6 @@ const VIEW_PITCH = Number(arg('pitch', 0));
 const VIEWPORT = 480; // px, square, 90 degrees
 /** Each picture is upscaled this much (lanczos) before the nearest-neighbour remap samples it. */
 const UPSCALE = Number(arg('upscale', 3));
-const TSP_SIZE = Math.round(Math.sqrt((WIDTH / 2) * HEIGHT) / 16) * 16;
 
 const work = mkdtempSync(join(tmpdir(), 'sc-bench-viewport-'));
 const ff = (args) => execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -92,7 +91,6 @@ function roiBand(width, height, centreX, w, qoffset) {
 function methodOf(name) {
   const band = (90 + 360 / K) / 360; // share of the width a viewer may look at
   if (name === 'plain') return { name, filter: '', frame: { width: WIDTH, height: HEIGHT, offset: 0, yaw: 0 } };
-  if (name === 'tsp') return { name, filter: `v360=input=e:output=tsp:w=${TSP_SIZE}:h=${TSP_SIZE}:interp=lanczos`, frame: undefined, projection: 'tsp' };
   if (name === 'addroi') return { name, filter: roiBand(WIDTH, HEIGHT, WIDTH / 2, Math.round(WIDTH * band), QOFFSET), frame: { width: WIDTH, height: HEIGHT, offset: 0, yaw: 0 } };
   const w = even(WIDTH / (1 + OFFSET));
   const h = w / 2;
@@ -210,7 +208,6 @@ function run() {
   const points = [];
   for (const name of METHODS) {
     const m = methodOf(name);
-    if (!m.frame) throw new Error(`${name}: the remap renderer has no inverse for it`);
     for (const crf of CRFS[name]) {
       const e = encode(source, name, m.filter, crf);
       const psnrs = viewportPsnrs(source, e.path, m.frame);
