@@ -179,7 +179,7 @@ function viewportPsnrs(source, encoded, frame) {
     n += 4;
   });
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'info', ...inputs, '-lavfi', graph.join(';'), '-f', 'null', '-'], { encoding: 'utf8' });
-  const found = [...(r.stderr ?? '').matchAll(/Parsed_psnr_(\d+).*PSNR .*average:([\d.]+|inf)/g)].sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => Number(m[2]));
+  const found = [...(r.stderr ?? '').matchAll(/Parsed_psnr_(\d+).*PSNR .*average:([\d.]+|inf)/g)].sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => (m[2] === 'inf' ? Infinity : Number(m[2])));
   if (found.length !== VIEW_YAWS.length) throw new Error(`no PSNR for ${encoded}: ${(r.stderr ?? '').slice(-800)}`);
   return found;
 }
