@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:origin [-- --streams 8 --seconds 40] [--ladder-only | --no-ladder] [--ladder-seconds 30]
+// npm run bench:origin [-- --streams 8 --seconds 40] [--together] [--ladder-only | --no-ladder] [--ladder-seconds 30]
 // Publishes N concurrent streams from a pre-encoded clip with -c copy into spherecast's origin and,
 // when nginx with the rtmp module is installed, into the reference nginx-rtmp origin
 // (../shared/reference/nginx-origin.conf), one after the other in the same run. Reports the origin's
@@ -120,7 +120,8 @@ async function measure(label, { pid, rtmpBase, playlistUrl, metricsUrl }, clipFi
   return { label, cpuPerStream: cpuPct / STREAMS, latency: median, segments: seen.size, packager };
 }
 
-async function runSpherecast(clipFile) {
+/** Starts spherecast's origin; `measure` runs against it, then it is stopped. */
+async function withSpherecast(measureIt) {
   const media = join(work, 'spherecast');
   const proc = spawn(process.execPath, [resolve('dist/origin.js')], {
     env: { ...process.env, HOST: '127.0.0.1', RTMP_PORT: '19450', HTTP_PORT: '18180', MEDIA_DIR: media, HLS_FRAGMENT: String(FRAGMENT), HLS_PLAYLIST_LENGTH: '20', HLS_FORMAT: 'fmp4', RECORD: 'all', LOG_LEVEL: 'warn', PUBLIC_DIR: '' },
@@ -128,21 +129,44 @@ async function runSpherecast(clipFile) {
   });
   await waitHttp('http://127.0.0.1:18180/healthz');
   try {
-    return await measure('spherecast', { pid: proc.pid, rtmpBase: 'rtmp://127.0.0.1:19450/live', playlistUrl: (i) => `http://127.0.0.1:18180/hls/s${i}_1280/index.m3u8`, metricsUrl: 'http://127.0.0.1:18180/metrics' }, clipFile);
+    return await measureIt({ pid: proc.pid, rtmpBase: 'rtmp://127.0.0.1:19450/live', playlistUrl: (i) => `http://127.0.0.1:18180/hls/s${i}_1280/index.m3u8`, metricsUrl: 'http://127.0.0.1:18180/metrics' });
   } finally {
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
   }
 }
 
-async function runNginx(clipFile) {
+/** Starts the reference nginx-rtmp origin (undefined when not installed); `measure` runs against it, then it is stopped. */
+async function withNginx(measureIt) {
   const nginx = await startNginxOrigin(work, { fragment: FRAGMENT, playlist: 20 });
   if (!nginx) return undefined;
   try {
-    return await measure('nginx-rtmp', { pid: nginx.pid, rtmpBase: nginx.rtmpBase, playlistUrl: (i) => `${nginx.httpBase}/hls/s${i}_1280/index.m3u8` }, clipFile);
+    return await measureIt({ pid: nginx.pid, rtmpBase: nginx.rtmpBase, playlistUrl: (i) => `${nginx.httpBase}/hls/s${i}_1280/index.m3u8` });
   } finally {
     await nginx.stop();
   }
+}
+
+/**
+ * One after the other (default), or with `--together` both at once, each with its own N publishers: on a machine
+ * whose load changes (a shared CI box) both then see the same conditions, which makes the ratio steadier.
+ */
+async function runBoth(clipFile) {
+  if (!process.argv.includes('--together')) {
+    const ours = await withSpherecast((s) => measure('spherecast', s, clipFile));
+    const ref = await withNginx((s) => measure('nginx-rtmp', s, clipFile));
+    return { ours, ref };
+  }
+  let ref;
+  const ours = await withSpherecast(async (s) => {
+    let oursResult;
+    await withNginx(async (n) => {
+      [oursResult, ref] = await Promise.all([measure('spherecast', s, clipFile), measure('nginx-rtmp', n, clipFile)]);
+    });
+    // Without nginx, spherecast alone.
+    return oursResult ?? (await measure('spherecast', s, clipFile));
+  });
+  return { ours, ref };
 }
 
 // ---- live ladder section (LIVE_LADDER, issue #16): `--ladder-only` runs just this; `--no-ladder` skips it ----
@@ -155,10 +179,9 @@ if (LADDER === 'only') {
 // ---- end of the live ladder section's start ----
 
 const clipFile = await clip();
-console.log(`origin bench: ${STREAMS} streams, ${SECONDS} s each, ${FRAGMENT} s fragments, 1280x720 660 kbit/s clip sent with -c copy, every stream recorded`);
+console.log(`origin bench: ${STREAMS} streams, ${SECONDS} s each, ${FRAGMENT} s fragments, 1280x720 660 kbit/s clip sent with -c copy, every stream recorded${process.argv.includes('--together') ? ', both servers measured at the same time' : ''}`);
 console.log(`load average before the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`);
-const ours = await runSpherecast(clipFile);
-const ref = await runNginx(clipFile);
+const { ours, ref } = await runBoth(clipFile);
 const row = (r) => `${r.label.padEnd(12)} cpu/stream ${r.cpuPerStream.toFixed(2).padStart(6)} % of a core   ingest-to-playlist median ${r.latency.toFixed(2)} s   (${r.segments} segments observed)`;
 console.log(row(ours));
 if (ours.packager) console.log(`${''.padEnd(12)} packager ${ours.packager.microsPerPacket.toFixed(1)} µs CPU per packet (${ours.packager.packets} packets; recording writes included)`);

@@ -41,6 +41,8 @@ export interface OriginHttpOptions {
     readonly indexTtl: number;
   };
   readonly streams: LiveStreams;
+  /** Told of each request that shows live thumbnails (/stat, /hls/<name>.jpg): they are only made while wanted. */
+  readonly onThumbnailsWanted?: () => void;
   readonly metrics: Registry;
   readonly clock: Clock;
   readonly log: Logger;
@@ -135,6 +137,7 @@ export class OriginHttpServer {
           return fail(reply, 'SC_ERR_FORBIDDEN', `${o.originSecretHeader} header required`);
         }
       }
+      if (req.url.startsWith('/stat') || /^\/hls\/[^/?]+\.jpg(\?|$)/.test(req.url)) o.onThumbnailsWanted?.();
       if (req.url.startsWith('/hls/')) {
         const path = req.url.split('?')[0];
         const m = /^\/hls\/([A-Za-z0-9_-]+?)(?:\.m3u8$|\/)/.exec(path);

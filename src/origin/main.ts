@@ -110,7 +110,7 @@ void runProgram({
     });
     await streams.start();
     const thumbnails = config.thumbnailInterval > 0
-      ? new LiveThumbnails({ streams, hlsDir, variantSuffix: config.hlsVariantSuffix, ffmpegPath: config.ffmpegPath, intervalMs: config.thumbnailInterval * 1000, timeoutMs: config.thumbnailTimeout * 1000, clock, log })
+      ? new LiveThumbnails({ streams, hlsDir, variantSuffix: config.hlsVariantSuffix, ffmpegPath: config.ffmpegPath, intervalMs: config.thumbnailInterval * 1000, timeoutMs: config.thumbnailTimeout * 1000, idleMs: config.thumbnailIdle * 1000, clock, log })
       : undefined;
     thumbnails?.start();
     const hooks = new PublishHooks({ onPublish: config.onPublish, onPublishDone: config.onPublishDone, timeoutMs: config.hookTimeout * 1000, log });
@@ -126,6 +126,7 @@ void runProgram({
       maxSpeed: config.ingestMaxSpeed,
       maxBytesPerSecond: config.ingestMaxRate,
       burstSeconds: config.ingestBurst,
+      readBatchMs: config.rtmpReadBatch * 1000,
       auth: { keys: parsePublishKeys(config.publishKeys), hmacSecret: config.publishHmacSecret },
       layouts: { rules: parseLayoutRules(config.streamLayouts), defaultProjection: config.defaultProjection },
       hooks,
@@ -152,6 +153,7 @@ void runProgram({
       statPublic: config.statPublic,
       playback: { gate: playbackGateOf(config, clock), secret: config.playbackHmacSecret, indexTtl: config.playbackIndexTtl },
       streams,
+      ...(thumbnails ? { onThumbnailsWanted: () => thumbnails.want() } : {}),
       metrics,
       clock,
       log,

@@ -9,6 +9,7 @@ import { requestedLayout, type LayoutRule } from './layout-rules';
 import type { LiveStream, LiveStreams } from './live-streams';
 import { IngestRateLimit } from './ingest-rate-limit';
 import { RtmpConnection, type PublishRefusal, type PublishRequest } from './rtmp/rtmp-connection';
+import { ReadBatcher } from './rtmp/read-batcher';
 
 export interface RtmpIngestOptions {
   readonly host: string;
@@ -23,6 +24,8 @@ export interface RtmpIngestOptions {
   readonly maxSpeed: number;
   readonly maxBytesPerSecond: number;
   readonly burstSeconds: number;
+  /** RTMP_READ_BATCH: each publisher's socket is read at most once per this many ms (0 = as data arrives). */
+  readonly readBatchMs: number;
   readonly auth: PublishAuthOptions;
   /** STREAM_LAYOUTS and DEFAULT_PROJECTION, for what each publish asks for beside its URL. */
   readonly layouts: { readonly rules: readonly LayoutRule[]; readonly defaultProjection: LayoutQuery['projection'] };
@@ -67,9 +70,11 @@ export class RtmpIngest {
   private readonly pending = new Set<string>();
   private readonly endings = new Set<Promise<void>>();
   private readonly log: Logger;
+  private readonly batcher: ReadBatcher;
 
   constructor(private readonly opts: RtmpIngestOptions) {
     this.log = opts.log.child({ component: 'rtmp' });
+    this.batcher = new ReadBatcher(opts.readBatchMs);
   }
 
   get address(): { port: number } {
@@ -192,6 +197,7 @@ export class RtmpIngest {
       try {
         conn.receive(data);
         if (conn.handshakeDone) clearTimeout(handshakeTimer);
+        if (!refused) this.batcher.delivered(socket);
       } catch (err) {
         if (isScError(err, 'SC_ERR_CODEC_CONFIG')) return drop(err.code, `publish refused: ${err.message}`, publish?.req.name);
         if (isScError(err)) return drop(err.code, err.message, publish?.req.name);
@@ -202,6 +208,7 @@ export class RtmpIngest {
     });
     socket.on('close', () => {
       clearTimeout(handshakeTimer);
+      this.batcher.release(socket);
       this.sockets.delete(socket);
       this.release(ip);
       endPublish();
@@ -285,6 +292,7 @@ export class RtmpIngest {
     // Each socket's close event ends its stream; wait for all of them, then for the streams' ends.
     const socketsClosed = [...this.sockets].map((s) => new Promise((r) => (s.destroyed && s.closed ? r(undefined) : s.once('close', r))));
     for (const s of this.sockets) s.destroy();
+    this.batcher.close();
     await Promise.all(socketsClosed);
     await closed;
     while (this.endings.size) await Promise.all([...this.endings]);

@@ -3,7 +3,7 @@
 // the stream goes on, and named with the layout and start time in /stat.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOrigin, waitFor } from './origin-harness';
@@ -63,3 +63,16 @@ for (const format of ['fmp4', 'ts'] as const) {
     t.ok(!Number.isNaN(Date.parse(String(vr?.startedAt))), `startedAt ${String(vr?.startedAt)}`);
   });
 }
+
+t.test('thumbnails are made only while wanted: none before a request for /stat or a thumbnail, then at once', async (t) => {
+  const origin = await startOrigin(t, { RECORD: 'off', HLS_FRAGMENT: '1', THUMBNAIL_INTERVAL: '1', THUMBNAIL_IDLE: '60' });
+  publishFrame(t, origin.rtmp('idle?projection=equirect&stereo=tb'));
+  // Segments are listed (read from disk, so no request here counts as wanting thumbnails) over several intervals.
+  const playlist = join(origin.mediaDir, 'hls', 'idle_1280', 'index.m3u8');
+  await waitFor('3 segments on disk', () => ((existsSync(playlist) ? readFileSync(playlist, 'utf8') : '').match(/#EXTINF/g)?.length ?? 0) >= 3 || undefined, 45_000);
+  t.notOk(existsSync(join(origin.mediaDir, 'hls', 'idle.jpg')), 'no thumbnail made while nobody asked for one');
+  const stat = await fetch(origin.url('/stat?format=json'));
+  t.equal(stat.status, 200);
+  const made = await thumbnail(origin.url('/hls/idle.jpg'));
+  t.equal(made.type, 'image/jpeg', 'made once /stat was asked for');
+});

@@ -1,0 +1,66 @@
+import type { Socket } from 'node:net';
+
+/** The libuv stream handle under a net.Socket (Node has no public call that stops the reads themselves). */
+interface StreamHandle {
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+
+function handleOf(socket: Socket): StreamHandle | undefined {
+  const h = (socket as unknown as { _handle?: Partial<StreamHandle> | null })._handle;
+  return h && typeof h.readStart === 'function' && typeof h.readStop === 'function' ? (h as StreamHandle) : undefined;
+}
+
+/**
+ * Reads every publisher's socket in batches, once per `intervalMs`, instead of once per packet.
+ *
+ * Why: an encoder sends each audio and video packet as soon as it has it (about 80 writes a second
+ * for a 30 fps stream with AAC), and each wakes the event loop for a few hundred bytes. Measured on
+ * this project's 2-core VM with 8 streams, those wakeups (the scheduler and the hypervisor's
+ * interrupt switching) cost more than parsing and packaging the bytes, and batching the reads every
+ * 20 ms took 16-20 % off the origin's CPU. The cost is at most `intervalMs` of added latency per
+ * packet, against a glass-to-glass latency of about 1.2 s.
+ *
+ * How: after a socket delivers data its handle stops reading; one shared timer restarts every
+ * stopped socket together, and each then hands over everything the kernel buffered meanwhile in one
+ * read. `socket.pause()` cannot do this: a paused socket keeps reading until its stream buffer is
+ * full. The handle's `reading` flag is left set while stopped, so Node's own read logic (which calls
+ * readStart when that flag is clear) does not restart it early; a socket Node itself stopped since
+ * (back pressure clears the flag) is left to Node.
+ */
+export class ReadBatcher {
+  private readonly stopped = new Map<Socket, StreamHandle>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** Called after `socket` delivered data: no more reads until the next batch. */
+  delivered(socket: Socket): void {
+    if (this.intervalMs <= 0 || this.stopped.has(socket) || socket.destroyed) return;
+    const h = handleOf(socket);
+    if (!h || !h.reading || h.readStop() !== 0) return;
+    this.stopped.set(socket, h);
+    this.timer ??= setTimeout(() => this.restart(), this.intervalMs);
+  }
+
+  /** Restarts a socket now (it is closing, or it must not wait: its publish is being refused). */
+  release(socket: Socket): void {
+    const h = this.stopped.get(socket);
+    if (!h) return;
+    this.stopped.delete(socket);
+    if (h.reading && !socket.destroyed && h === handleOf(socket)) h.readStart();
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const socket of [...this.stopped.keys()]) this.release(socket);
+  }
+
+  private restart(): void {
+    this.timer = undefined;
+    const batch = [...this.stopped.keys()];
+    for (const socket of batch) this.release(socket);
+  }
+}
