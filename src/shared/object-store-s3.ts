@@ -179,6 +179,38 @@ export class S3ObjectStore implements ObjectStore {
     return info!;
   }
 
+  /**
+   * A conditional PutObject (`If-None-Match: *`): S3 answers 412 when the key exists, and of racing
+   * writers exactly one succeeds (a 409 ConditionalRequestConflict is another writer in flight:
+   * lost too). The HEAD first spares a PUT when the object is already there, and is the whole check
+   * on S3-compatible servers that ignore the condition (then racing writers may both get true).
+   */
+  async createBuffer(key: string, body: Buffer | string, opts: PutOptions = {}): Promise<boolean> {
+    assertObjectKey(key);
+    if (await this.head(key)) return false;
+    const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const md5 = createHash('md5').update(buf).digest();
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.prefix + key,
+          Body: buf,
+          ContentLength: buf.length,
+          ContentMD5: md5.toString('base64'),
+          ContentType: opts.contentType ?? contentTypeForKey(key),
+          CacheControl: opts.cacheControl,
+          IfNoneMatch: '*',
+        }),
+      );
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw this.fail('create', key, err);
+    }
+    return true;
+  }
+
   async getToFile(key: string, localPath: string): Promise<ObjectInfo> {
     assertObjectKey(key);
     const tmpPath = `${localPath}.${randomBytes(6).toString('hex')}.part`;
