@@ -54,7 +54,7 @@ async function layoutOf(o: PosterOptions): Promise<StreamLayout> {
  */
 export async function publishPoster(o: PosterOptions): Promise<void> {
   const layout = await layoutOf(o);
-  const poster = await publishPosterImage({ ...o, layout });
+  const poster = await publishPosterImage({ ...o, duration: o.source.duration, layout });
   await publishCard({ ...o, layout, poster });
 }
 
