@@ -46,6 +46,7 @@ export const transcoderSchema = {
   threads: setting('THREADS', 0, integer({ min: 0, max: 256 }), 'ffmpeg threads per ffmpeg run (0 = ffmpeg decides)'),
   parallelChunks: setting('PARALLEL_CHUNKS', 0, integer({ min: 0, max: 64 }), 'split a job into up to this many GOP-aligned chunks encoded at once by separate ffmpeg runs (each straight to HLS, stitched into one playlist per rendition); 0 = one per 4 CPUs (os.availableParallelism() / 4, at least 1), 1 = one ffmpeg run per job'),
   minChunkSeconds: setting('MIN_CHUNK_SECONDS', 60, seconds({ min: 1, max: 86400 }), 'shortest chunk (rounded up to whole segments): shorter recordings get fewer chunks or one run'),
+  chunkSeconds: setting('CHUNK_SECONDS', 120, seconds({ min: 0, max: 86400 }), 'fleet chunking: a recording that holds at least two chunks of this length (rounded up to whole segments) becomes GOP-aligned chunk jobs on the queue, which any worker takes, plus one audio job and a stitch that publishes the master; a chunk whose worker dies is taken again after VISIBILITY_TIMEOUT, so that is the most work lost; 0 = every recording is one job'),
   visibilityTimeout: setting('VISIBILITY_TIMEOUT', 120, seconds({ min: 1, max: 43200 }), 'a received job stays hidden this long; running jobs extend it every third of it'),
   receiveWait: setting('RECEIVE_WAIT', 20, seconds({ min: 0, max: 20 }), 'queue long-poll wait'),
   maxReceiveCount: setting('MAX_RECEIVE_COUNT', 5, integer({ min: 1, max: 1000 }), 'local queue: receives before a failing job is dead-lettered (SQS: the redrive policy decides)'),

@@ -15,6 +15,8 @@ export const MAX_FLEET_MESSAGE_BYTES = 4096;
 export const MAX_CHUNKS = 10_000;
 const MAX_BUCKET_CHARS = 255;
 const MAX_ETAG_CHARS = 64;
+/** An S3 ETag: hex MD5, or hex and `-<parts>` for a multipart upload, quoted or bare. */
+export const FLEET_ETAG = /^"?[0-9a-fA-F]{1,64}(-[0-9]{1,5})?"?$/;
 
 export type FleetTask = 'chunk' | 'audio' | 'stitch';
 
@@ -92,7 +94,7 @@ function parseSource(v: unknown, bad: (why: string) => SpherecastError): FleetSo
   const keyProblem = objectKeyProblem(v.key);
   if (keyProblem) throw bad(`source.key: ${keyProblem}`);
   if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0) throw bad('source.size is not a byte count');
-  if (v.etag !== undefined && (typeof v.etag !== 'string' || v.etag.length > MAX_ETAG_CHARS || !/^"?[0-9a-fA-F]+(-[0-9]+)?"?$/.test(v.etag))) {
+  if (v.etag !== undefined && (typeof v.etag !== 'string' || v.etag.length > MAX_ETAG_CHARS || !FLEET_ETAG.test(v.etag))) {
     throw bad('source.etag is not an ETag');
   }
   return { bucket: v.bucket, key: v.key as string, size: v.size, ...(v.etag !== undefined ? { etag: v.etag as string } : {}) };
