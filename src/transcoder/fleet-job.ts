@@ -62,7 +62,7 @@ export interface FleetJobsOptions {
   readonly ingress: ObjectStore;
   readonly egress: ObjectStore;
   readonly transcode: TranscodeSettings;
-  /** CHUNK_SECONDS: a recording that holds at least two chunks of this length is split. */
+  /** CHUNK_SECONDS: a recording longer than this is split into chunks at least this long (fleetChunks). */
   readonly chunkSeconds: number;
   /** POSTER_TIMEOUT in seconds (0 = no poster or card). */
   readonly posterTimeoutSeconds: number;
@@ -103,7 +103,11 @@ export interface FleetTaskContext {
   readonly log: Logger;
 }
 
-/** The chunks a recording is split into; one chunk means the ordinary single-job path. Pure. */
+/**
+ * The chunks a recording is split into: as many as fit with each at least `chunkSeconds` in whole
+ * segments (the last may be shorter), as equal as whole segments allow. One chunk means the
+ * ordinary single-job path. Pure.
+ */
 export function fleetChunks(duration: number | undefined, segmentSeconds: number, chunkSeconds: number): Chunk[] {
   if (!(chunkSeconds > 0) || !duration || !(duration > 0)) return [{ index: 0, start: 0 }];
   return planChunks({ duration, segmentSeconds, parallel: Math.min(MAX_CHUNKS, Math.ceil(duration / chunkSeconds)), minChunkSeconds: chunkSeconds });
