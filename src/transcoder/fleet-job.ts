@@ -320,8 +320,16 @@ export class FleetJobs {
    * writes the real one): the folder is then exactly what to upload.
    */
   private async collect(ctx: FleetTaskContext, dir: string, name: string, first: number, expected: number | undefined): Promise<ResultRendition> {
+    const written = parseMediaPlaylist(await readFile(join(dir, 'index.m3u8'), 'utf8'));
+    // The container's duration can run past the last video frame (audio a little longer): a last
+    // chunk that starts there gets an empty segment, which holds no frame and is left out.
+    const playlist = expected === undefined && first > 0 ? { ...written, segments: written.segments.filter((s) => s.duration > 0) } : written;
+    if (playlist.segments.length === 0 && expected === undefined && first > 0) {
+      ctx.log.info({ rendition: name }, 'the last chunk starts after the last frame: no segments');
+      await rm(dir, { recursive: true, force: true });
+      return { name, kind: 'video', codec: 'none', segments: [] };
+    }
     const measured = await measureRendition({ playlistPath: join(dir, 'index.m3u8'), name, ffprobePath: this.opts.transcode.ffprobePath });
-    const playlist = parseMediaPlaylist(await readFile(join(dir, 'index.m3u8'), 'utf8'));
     if (expected !== undefined && playlist.segments.length !== expected) {
       throw new SpherecastError('SC_ERR_TRANSCODE', [ctx.key, `${name}: a chunk of ${expected} segments came out as ${playlist.segments.length}`]);
     }

@@ -66,7 +66,8 @@ export function parseTaskResult(text: string, job: string): TaskResult {
     if (typeof r !== 'object' || r === null) throw bad(`rendition ${i}`);
     if (r.kind !== 'video' && r.kind !== 'audio') throw bad(`rendition ${i} kind`);
     if (typeof r.codec !== 'string' || !/^[A-Za-z0-9.]{1,64}$/.test(r.codec)) throw bad(`rendition ${i} codec`);
-    if (!Array.isArray(r.segments) || r.segments.length === 0 || r.segments.length > MAX_SEGMENTS) throw bad(`rendition ${i} segments`);
+    // Empty only for a last chunk that starts after the last frame.
+    if (!Array.isArray(r.segments) || r.segments.length > MAX_SEGMENTS) throw bad(`rendition ${i} segments`);
     return {
       name: name(r.name, `rendition ${i} name`),
       kind: r.kind,
@@ -105,7 +106,9 @@ export function fleetRenditionPlaylist(results: readonly TaskResult[], name: str
   const parts = partsOf(results, name);
   const fmp4 = parts[0].init !== undefined;
   const segments: Array<{ uri: string; duration: number; map?: string }> = [];
+  if (parts[0].segments.length === 0) throw new SpherecastError('SC_ERR_TRANSCODE', [`fleet job ${results[0].job}`, `${name}: the first chunk has no segments`]);
   parts.forEach((p, i) => {
+    if (p.segments.length === 0) return;
     if ((p.init !== undefined) !== fmp4) throw new SpherecastError('SC_ERR_TRANSCODE', [`fleet job ${results[i].job}`, `${name}: init segments in some chunks only`]);
     for (const s of p.segments) {
       const dot = s.uri.lastIndexOf('.');

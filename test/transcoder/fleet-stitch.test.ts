@@ -36,6 +36,13 @@ t.test('chunk results -> one VOD playlist: segments numbered across the asset, t
   t.equal(writeMediaPlaylist(fleetRenditionPlaylist([chunk(0, 2), chunk(2, 2), chunk(4, 1)], '720p')), text);
 });
 
+t.test('a last chunk that starts after the last frame (the audio ran longer) adds nothing; an empty first chunk is refused', async (t) => {
+  const empty: TaskResult = { job, renditions: [{ name: '720p', kind: 'video', codec: 'none', segments: [] }] };
+  t.same(fleetRenditionPlaylist([chunk(0, 2), chunk(2, 1), empty], '720p').segments.length, 3);
+  t.throws(() => fleetRenditionPlaylist([empty, chunk(0, 2)], '720p'), /the first chunk has no segments/);
+  t.same(parseTaskResult(JSON.stringify(empty), job), empty, 'an empty result reads back');
+});
+
 t.test('a gap, an overlap, a missing rendition or mixed init segments is refused, not stitched', async (t) => {
   const refused = (results: TaskResult[]): string => {
     try {
