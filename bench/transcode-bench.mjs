@@ -95,7 +95,8 @@ async function reference(source, out) {
 
 function startWorker(media, extraEnv) {
   const child = spawn(process.execPath, [SCRIPT], {
-    env: { ...process.env, MEDIA_DIR: media, PRESET, SPOT_MONITOR: 'off', METRICS_PORT: '0', RECEIVE_WAIT: '1', LOG_LEVEL: 'info', ...extraEnv },
+    // CHUNK_SECONDS=0: one worker's own path, however long the source (the fleet is bench:fleet).
+    env: { ...process.env, MEDIA_DIR: media, PRESET, SPOT_MONITOR: 'off', METRICS_PORT: '0', RECEIVE_WAIT: '1', LOG_LEVEL: 'info', CHUNK_SECONDS: '0', ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = [];
