@@ -157,20 +157,9 @@ export class S3ObjectStore implements ObjectStore {
   async putBuffer(key: string, body: Buffer | string, opts: PutOptions = {}): Promise<ObjectInfo> {
     assertObjectKey(key);
     const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const md5 = createHash('md5').update(buf).digest();
+    let md5: Buffer;
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.prefix + key,
-          Body: buf,
-          ContentLength: buf.length,
-          // The server rejects the body if it does not hash to this.
-          ContentMD5: md5.toString('base64'),
-          ContentType: opts.contentType ?? contentTypeForKey(key),
-          CacheControl: opts.cacheControl,
-        }),
-      );
+      md5 = await this.putObject(key, buf, opts);
     } catch (err) {
       throw this.fail('put', key, err);
     }
@@ -188,27 +177,32 @@ export class S3ObjectStore implements ObjectStore {
   async createBuffer(key: string, body: Buffer | string, opts: PutOptions = {}): Promise<boolean> {
     assertObjectKey(key);
     if (await this.head(key)) return false;
-    const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const md5 = createHash('md5').update(buf).digest();
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.prefix + key,
-          Body: buf,
-          ContentLength: buf.length,
-          ContentMD5: md5.toString('base64'),
-          ContentType: opts.contentType ?? contentTypeForKey(key),
-          CacheControl: opts.cacheControl,
-          IfNoneMatch: '*',
-        }),
-      );
+      await this.putObject(key, typeof body === 'string' ? Buffer.from(body, 'utf8') : body, opts, '*');
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
       if (status === 412 || status === 409) return false;
       throw this.fail('create', key, err);
     }
     return true;
+  }
+
+  /** One PutObject of a buffer with its MD5 (the server rejects a body that does not hash to it); returns the MD5. */
+  private async putObject(key: string, buf: Buffer, opts: PutOptions, ifNoneMatch?: string): Promise<Buffer> {
+    const md5 = createHash('md5').update(buf).digest();
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.prefix + key,
+        Body: buf,
+        ContentLength: buf.length,
+        ContentMD5: md5.toString('base64'),
+        ContentType: opts.contentType ?? contentTypeForKey(key),
+        CacheControl: opts.cacheControl,
+        IfNoneMatch: ifNoneMatch,
+      }),
+    );
+    return md5;
   }
 
   async getToFile(key: string, localPath: string): Promise<ObjectInfo> {

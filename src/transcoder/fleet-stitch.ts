@@ -1,6 +1,6 @@
 import { SpherecastError } from '../shared/errors';
-import { targetDurationFor, type MediaPlaylist } from '../shared/hls-playlist';
-import { stitchedSegmentName } from './hls-stitch';
+import type { MediaPlaylist } from '../shared/hls-playlist';
+import { stitchedSegmentName, vodPlaylist } from './hls-stitch';
 import { bandwidthOf, type MeasuredRendition } from './rendition-measure';
 
 /**
@@ -119,16 +119,7 @@ export function fleetRenditionPlaylist(results: readonly TaskResult[], name: str
       segments.push({ uri: s.uri, duration: s.duration, ...(p.init !== undefined ? { map: p.init } : {}) });
     }
   });
-  return {
-    // EXT-X-MAP outside an I-frame playlist needs version 6 (RFC 8216 7).
-    version: fmp4 ? 6 : 3,
-    targetDuration: targetDurationFor(segments.map((s) => s.duration)),
-    mediaSequence: 0,
-    playlistType: 'VOD',
-    independentSegments: true,
-    segments,
-    endList: true,
-  };
+  return vodPlaylist(segments);
 }
 
 /** The whole rendition measured from its parts: bit rates over every segment, the picture from the first part. */

@@ -94,25 +94,22 @@ export class TranscodeWorker {
   private slots: Array<Promise<void>> = [];
   private readonly ingressPrefix: string;
 
-  /** Set when CHUNK_SECONDS > 0: long recordings become fleet jobs. */
-  private readonly fleet: FleetJobs | undefined;
+  /** Runs fleet tasks always (a worker with CHUNK_SECONDS=0 still helps others' jobs); plans them only when CHUNK_SECONDS > 0. */
+  private readonly fleet: FleetJobs;
 
   constructor(private readonly opts: WorkerOptions) {
     this.log = opts.log.child({ component: 'transcode-worker' });
-    this.fleet =
-      (opts.chunkSeconds ?? 0) > 0
-        ? new FleetJobs({
-            queue: opts.queue,
-            ingress: opts.ingress,
-            egress: opts.egress,
-            transcode: opts.transcode,
-            chunkSeconds: opts.chunkSeconds!,
-            posterTimeoutSeconds: opts.posterTimeoutSeconds ?? 0,
-            vodBaseUrl: opts.vodBaseUrl,
-            log: this.log,
-            notify: (notice) => this.notify(notice),
-          })
-        : undefined;
+    this.fleet = new FleetJobs({
+      queue: opts.queue,
+      ingress: opts.ingress,
+      egress: opts.egress,
+      transcode: opts.transcode,
+      chunkSeconds: opts.chunkSeconds ?? 0,
+      posterTimeoutSeconds: opts.posterTimeoutSeconds ?? 0,
+      vodBaseUrl: opts.vodBaseUrl,
+      log: this.log,
+      notify: (notice) => this.notify(notice),
+    });
     // S3 events carry full keys; a store opened on s3://bucket/prefix takes keys relative to it.
     const store = opts.ingress as ObjectStore & { bucketKey?: (key: string) => string };
     this.ingressPrefix = typeof store.bucketKey === 'function' ? store.bucketKey('') : '';
@@ -220,9 +217,8 @@ export class TranscodeWorker {
   /** A chunk, audio or stitch task of a recording the fleet transcodes together (fleet-job.ts). */
   private async handleFleet(msg: QueueMessage, task: FleetMessage, parent: Logger): Promise<void> {
     const why = this.skipReason(task.source);
-    if (why || !this.fleet) {
-      // Not ours to do; another fleet's workers share the queue only by mistake.
-      parent.warn({ bucket: task.source.bucket, key: task.source.key, task: task.task }, `fleet task acknowledged and skipped: ${why ?? 'CHUNK_SECONDS is 0 on this worker'}`);
+    if (why) {
+      parent.warn({ bucket: task.source.bucket, key: task.source.key, task: task.task }, `fleet task acknowledged and skipped: ${why}`);
       this.opts.metrics?.job('skipped');
       await this.acknowledge(msg, parent);
       return;
@@ -374,8 +370,8 @@ export class TranscodeWorker {
       });
       active.stop = () => job.stop();
       const prepared = await job.prepare();
-      const chunks = this.fleet?.chunksOf(prepared) ?? [];
-      if (this.fleet && chunks.length > 1) {
+      const chunks = this.fleet.chunksOf(prepared);
+      if (chunks.length > 1) {
         const etag = obj.etag !== undefined && FLEET_ETAG.test(obj.etag) ? obj.etag : undefined;
         const source = { bucket: obj.bucket, key: obj.key, size: obj.size, ...(etag !== undefined ? { etag } : {}) };
         await this.fleet.plan({ source, eventTime: obj.eventTime, asset: name, prepared, chunks, log });
