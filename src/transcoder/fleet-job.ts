@@ -39,11 +39,12 @@ import type { TranscodeSettings } from './worker';
  * on, which the queue hands out again after its visibility timeout:
  *
  * 1. Plan (the worker that received the S3 event): probe, plan the renditions and chunks, write
- *    job.json, send one message per chunk not yet done and one for the audio, then delete the
- *    event. Killed before the delete: the event comes back and plans the same job (its id comes
- *    from the event) into the same keys; chunk messages sent twice find their result and stop.
+ *    job.json (write-once), send one message per chunk not yet done and one for the audio, then
+ *    delete the event. Killed before the delete: the event comes back and finds the same job (its
+ *    id comes from the event) with its plan; chunk messages sent twice find their result and stop.
  * 2. Chunk / audio: encode, store every segment under its final asset-wide name, then the result
- *    object last (so a result means its segments are all there). Then look for every result; if
+ *    object last, write-once (so a result means its segments are all there, and never changes).
+ *    Then look for every result; if
  *    all are there, send the stitch; then delete the task's message. Killed before the delete: the
  *    task comes back, finds its result, checks again and sends the stitch if it is due. Two tasks
  *    finishing at once may both see every result and both send a stitch; the stitch copes. A
@@ -122,14 +123,18 @@ export class FleetJobs {
   }
 
   /** Step 1: job.json, then the task messages. The caller deletes the event afterwards. */
-  async plan(o: { source: FleetSource; eventTime?: string; asset: string; prepared: PreparedJob; chunks: readonly Chunk[]; log: Logger }): Promise<string> {
+  async plan(o: { source: FleetSource; eventTime?: string; asset: string; prepared: PreparedJob; chunks: readonly Chunk[]; dir: string; log: Logger }): Promise<string> {
     const job = fleetJobId(o.source, o.eventTime);
     const keys = fleetKeys(o.asset, job);
     const p = o.prepared;
-    const plan: FleetPlan = { job, asset: o.asset, source: o.source, info: p.source, layout: p.layout, format: p.format, plan: p.plan, chunks: o.chunks };
-    await this.opts.egress.putBuffer(keys.plan, JSON.stringify(plan), { contentType: 'application/json' });
+    const mine: FleetPlan = { job, asset: o.asset, source: o.source, info: p.source, layout: p.layout, format: p.format, plan: p.plan, chunks: o.chunks };
+    // Write-once: a planner delivered again (perhaps after a configuration change) keeps to the plan
+    // the tasks already work from.
+    const plan = (await this.opts.egress.createBuffer(keys.plan, JSON.stringify(mine), { contentType: 'application/json' }))
+      ? mine
+      : await this.readPlan(keys, { job, asset: o.asset, sourceKey: o.source.key }, o.dir);
     let sent = 0;
-    for (const c of o.chunks) {
+    for (const c of plan.chunks) {
       if (await this.opts.egress.head(keys.chunkResult(c.index))) continue;
       await this.opts.queue.send(fleetMessageBody({ task: 'chunk', job, source: o.source, index: c.index }));
       sent++;
@@ -138,14 +143,14 @@ export class FleetJobs {
       await this.opts.queue.send(fleetMessageBody({ task: 'audio', job, source: o.source }));
       sent++;
     }
-    o.log.info({ job, chunks: o.chunks.length, messages: sent, chunkSeconds: this.opts.chunkSeconds }, 'job planned for the fleet');
+    o.log.info({ job, chunks: plan.chunks.length, messages: sent, chunkSeconds: this.opts.chunkSeconds }, 'job planned for the fleet');
     return job;
   }
 
   /** Steps 2 and 3; resolves when the task's message may be deleted. */
   async run(ctx: FleetTaskContext): Promise<void> {
     const keys = fleetKeys(ctx.asset, ctx.task.job);
-    const plan = await this.readPlan(keys, ctx);
+    const plan = await this.readPlan(keys, { job: ctx.task.job, asset: ctx.asset, sourceKey: ctx.task.source.key }, ctx.dir);
     if (ctx.task.task === 'stitch') return this.stitch(ctx, keys, plan);
     const index = ctx.task.index ?? -1;
     if (ctx.task.task === 'chunk' && index >= plan.chunks.length) {
@@ -156,8 +161,10 @@ export class FleetJobs {
       ctx.log.info({ job: plan.job, task: ctx.task.task, index: ctx.task.index }, 'task already done (its result is stored)');
     } else {
       const result = ctx.task.task === 'chunk' ? await this.encodeChunk(ctx, plan, plan.chunks[index]) : await this.encodeAudio(ctx, plan);
-      // Last: a result in the store means every segment it lists is there.
-      await this.opts.egress.putBuffer(resultKey, JSON.stringify(result), { contentType: 'application/json' });
+      // Last: a result in the store means every segment it lists is there. Write-once, so a stitch
+      // run again reads what the first one read (a second run of the chunk racing this one may
+      // replace segments with interchangeable ones, never the result).
+      await this.opts.egress.createBuffer(resultKey, JSON.stringify(result), { contentType: 'application/json' });
     }
     if (await this.allResultsIn(keys, plan)) {
       await this.opts.queue.send(fleetMessageBody({ task: 'stitch', job: plan.job, source: plan.source }));
@@ -165,25 +172,26 @@ export class FleetJobs {
     }
   }
 
-  private async readPlan(keys: FleetKeys, ctx: FleetTaskContext): Promise<FleetPlan> {
-    const text = await this.readSmall(keys.plan, MAX_PLAN_BYTES, ctx.dir);
-    if (text === undefined) throw new SpherecastError('SC_ERR_NOT_FOUND', [`fleet job ${ctx.task.job}: ${keys.plan}`]);
+  /** The job's plan as stored, checked against what names it (a message, or the planner's own event). */
+  private async readPlan(keys: FleetKeys, want: { job: string; asset: string; sourceKey: string }, dir: string): Promise<FleetPlan> {
+    const text = await this.readSmall(keys.plan, MAX_PLAN_BYTES, dir);
+    if (text === undefined) throw new SpherecastError('SC_ERR_NOT_FOUND', [`fleet job ${want.job}: ${keys.plan}`]);
     let plan: FleetPlan;
     try {
       plan = JSON.parse(text) as FleetPlan;
     } catch (err) {
-      throw new SpherecastError('SC_ERR_TRANSCODE', [`fleet job ${ctx.task.job}`, `job.json is not JSON (${(err as Error).message})`]);
+      throw new SpherecastError('SC_ERR_TRANSCODE', [`fleet job ${want.job}`, `job.json is not JSON (${(err as Error).message})`]);
     }
     const ok =
-      plan?.job === ctx.task.job &&
-      plan.asset === ctx.asset &&
-      plan.source?.key === ctx.task.source.key &&
+      plan?.job === want.job &&
+      plan.asset === want.asset &&
+      plan.source?.key === want.sourceKey &&
       Array.isArray(plan.chunks) &&
       plan.chunks.length >= 1 &&
       plan.chunks.length <= MAX_CHUNKS &&
       Array.isArray(plan.plan?.video) &&
       (plan.format === 'fmp4' || plan.format === 'ts');
-    if (!ok) throw new SpherecastError('SC_ERR_TRANSCODE', [`fleet job ${ctx.task.job}`, 'job.json does not match the message']);
+    if (!ok) throw new SpherecastError('SC_ERR_TRANSCODE', [`fleet job ${want.job}`, 'job.json does not match the message']);
     return plan;
   }
 

@@ -374,7 +374,7 @@ export class TranscodeWorker {
       if (chunks.length > 1) {
         const etag = obj.etag !== undefined && FLEET_ETAG.test(obj.etag) ? obj.etag : undefined;
         const source = { bucket: obj.bucket, key: obj.key, size: obj.size, ...(etag !== undefined ? { etag } : {}) };
-        await this.fleet.plan({ source, eventTime: obj.eventTime, asset: name, prepared, chunks, log });
+        await this.fleet.plan({ source, eventTime: obj.eventTime, asset: name, prepared, chunks, dir, log });
         return;
       }
       const result = await job.encode(prepared);
