@@ -287,7 +287,7 @@ export class FleetJobs {
       if (plan.format === 'fmp4') await addLayoutBoxes(dir, renditionLayout(plan.layout, r.projection));
       renditions.push(await this.collect(ctx, dir, r.name, first, expected));
     }
-    await publishAsset({ store: this.opts.egress, outDir: out, prefix: ctx.asset, masters: [], log });
+    await publishAsset({ store: this.opts.egress, outDir: out, prefix: ctx.asset, masters: [], log, done: 'segments stored' });
     log.info({ renditions: renditions.length, segments: renditions[0]?.segments.length }, 'chunk done');
     return { job: plan.job, renditions };
   }
@@ -299,7 +299,7 @@ export class FleetJobs {
     log.info('audio started');
     await this.encode(ctx, plan.info.duration, () => startHlsJob({ ...this.hlsJob(plan, src, out, log), duration: plan.info.duration, streams: 'audio', tsOffset: CHUNK_TS_BASE }));
     const rendition = await this.collect(ctx, join(out, plan.plan.audio.name), plan.plan.audio.name, 0, undefined);
-    await publishAsset({ store: this.opts.egress, outDir: out, prefix: ctx.asset, masters: [], log });
+    await publishAsset({ store: this.opts.egress, outDir: out, prefix: ctx.asset, masters: [], log, done: 'segments stored' });
     // The poster needs the source, which this task has whole; the stitch writes the card naming it.
     const poster =
       this.opts.posterTimeoutSeconds > 0
