@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
@@ -200,7 +201,7 @@ export class FleetJobs {
     const info = await this.opts.egress.head(key);
     if (!info) return undefined;
     if (info.size > max) throw new SpherecastError('SC_ERR_TRANSCODE', [key, `${info.size} bytes, over ${max}`]);
-    const file = join(dir, `read-${Math.random().toString(36).slice(2)}.json`);
+    const file = join(dir, `read-${randomBytes(6).toString('hex')}.json`);
     try {
       await this.opts.egress.getToFile(key, file);
       const text = await readFile(file);
