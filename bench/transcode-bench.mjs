@@ -16,6 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameS
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { makeTestSource } from './test-source.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,13 +61,7 @@ function run(bin, args) {
 }
 
 function makeSource() {
-  const file = join(work, 'source-1080p30.mp4');
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${FPS},noise=alls=8,noise=alls=2:allf=t`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', String(SECONDS), '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k', file]);
-  return file;
+  return makeTestSource(join(work, 'source-1080p30.mp4'), SECONDS, FPS);
 }
 
 async function reference(source, out) {
@@ -95,7 +90,8 @@ async function reference(source, out) {
 
 function startWorker(media, extraEnv) {
   const child = spawn(process.execPath, [SCRIPT], {
-    env: { ...process.env, MEDIA_DIR: media, PRESET, SPOT_MONITOR: 'off', METRICS_PORT: '0', RECEIVE_WAIT: '1', LOG_LEVEL: 'info', ...extraEnv },
+    // CHUNK_SECONDS=0: one worker's own path, however long the source (the fleet is bench:fleet).
+    env: { ...process.env, MEDIA_DIR: media, PRESET, SPOT_MONITOR: 'off', METRICS_PORT: '0', RECEIVE_WAIT: '1', LOG_LEVEL: 'info', CHUNK_SECONDS: '0', ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = [];

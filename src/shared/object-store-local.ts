@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { systemClock, type Clock } from './clock';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -110,6 +110,32 @@ export class LocalObjectStore implements ObjectStore {
       await writeFile(tmpPath, buf, { flag: 'wx', mode: 0o644 });
       return { size: buf.length, md5: createHash('md5').update(buf).digest('hex') };
     });
+  }
+
+  /** link(2) fails with EEXIST when the name exists, atomically, also between processes: a create that one caller wins. */
+  async createBuffer(key: string, body: Buffer | string, _opts: PutOptions = {}): Promise<boolean> {
+    this.checkKey(key);
+    const path = this.pathOf(key);
+    const tmpPath = join(this.root, TMP_DIR, `${randomBytes(8).toString('hex')}.tmp`);
+    this.writing.add(tmpPath);
+    try {
+      await writeFile(tmpPath, body, { flag: 'wx', mode: 0o644 });
+      await fsyncPath(tmpPath);
+      await mkdir(dirname(path), { recursive: true });
+      try {
+        await link(tmpPath, path);
+      } catch (err) {
+        if (errno(err) === 'EEXIST') return false;
+        throw err;
+      }
+      await fsyncPath(dirname(path));
+      return true;
+    } catch (err) {
+      throw storeError(this.location, `create ${key}`, err);
+    } finally {
+      await unlink(tmpPath).catch(() => undefined);
+      this.writing.delete(tmpPath);
+    }
   }
 
   async getToFile(key: string, localPath: string): Promise<ObjectInfo> {

@@ -157,26 +157,52 @@ export class S3ObjectStore implements ObjectStore {
   async putBuffer(key: string, body: Buffer | string, opts: PutOptions = {}): Promise<ObjectInfo> {
     assertObjectKey(key);
     const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const md5 = createHash('md5').update(buf).digest();
+    let md5: Buffer;
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.prefix + key,
-          Body: buf,
-          ContentLength: buf.length,
-          // The server rejects the body if it does not hash to this.
-          ContentMD5: md5.toString('base64'),
-          ContentType: opts.contentType ?? contentTypeForKey(key),
-          CacheControl: opts.cacheControl,
-        }),
-      );
+      md5 = await this.putObject(key, buf, opts);
     } catch (err) {
       throw this.fail('put', key, err);
     }
     const info = await this.head(key);
     this.verify(key, info, buf.length, [md5.toString('hex')]);
     return info!;
+  }
+
+  /**
+   * A conditional PutObject (`If-None-Match: *`): S3 answers 412 when the key exists, and of racing
+   * writers exactly one succeeds (a 409 ConditionalRequestConflict is another writer in flight:
+   * lost too). The HEAD first spares a PUT when the object is already there, and is the whole check
+   * on S3-compatible servers that ignore the condition (then racing writers may both get true).
+   */
+  async createBuffer(key: string, body: Buffer | string, opts: PutOptions = {}): Promise<boolean> {
+    assertObjectKey(key);
+    if (await this.head(key)) return false;
+    try {
+      await this.putObject(key, typeof body === 'string' ? Buffer.from(body, 'utf8') : body, opts, '*');
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw this.fail('create', key, err);
+    }
+    return true;
+  }
+
+  /** One PutObject of a buffer with its MD5 (the server rejects a body that does not hash to it); returns the MD5. */
+  private async putObject(key: string, buf: Buffer, opts: PutOptions, ifNoneMatch?: string): Promise<Buffer> {
+    const md5 = createHash('md5').update(buf).digest();
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.prefix + key,
+        Body: buf,
+        ContentLength: buf.length,
+        ContentMD5: md5.toString('base64'),
+        ContentType: opts.contentType ?? contentTypeForKey(key),
+        CacheControl: opts.cacheControl,
+        IfNoneMatch: ifNoneMatch,
+      }),
+    );
+    return md5;
   }
 
   async getToFile(key: string, localPath: string): Promise<ObjectInfo> {

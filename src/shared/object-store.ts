@@ -27,6 +27,12 @@ export interface ObjectStore {
   /** Uploads a local file and verifies the stored copy (size, and ETag/checksum where possible). */
   putFile(key: string, localPath: string, opts?: PutOptions): Promise<ObjectInfo>;
   putBuffer(key: string, body: Buffer | string, opts?: PutOptions): Promise<ObjectInfo>;
+  /**
+   * Writes the object only if no object has the key yet (a write-once create): true when this call
+   * created it, false when one was already there (its content is left as it was). Of several
+   * callers racing on one key, exactly one gets true.
+   */
+  createBuffer(key: string, body: Buffer | string, opts?: PutOptions): Promise<boolean>;
   /** Downloads to a local file (written to a temporary name, then renamed). */
   getToFile(key: string, localPath: string): Promise<ObjectInfo>;
   /** undefined when the object does not exist. */

@@ -55,18 +55,20 @@ export function stitchPlaylists(parts: readonly ChunkPart[]): {
       segments.push({ uri: to, duration: s.duration, ...(map !== undefined ? { map } : {}) });
     }
   });
+  return { playlist: vodPlaylist(segments), moves };
+}
+
+/** A finished VOD playlist of stitched segments (fMP4 when they map an init segment). Pure. */
+export function vodPlaylist(segments: ReadonlyArray<{ uri: string; duration: number; map?: string }>): MediaPlaylist {
   return {
-    playlist: {
-      // EXT-X-MAP outside an I-frame playlist needs version 6 (RFC 8216 7).
-      version: map !== undefined ? 6 : 3,
-      targetDuration: targetDurationFor(segments.map((s) => s.duration)),
-      mediaSequence: 0,
-      playlistType: 'VOD',
-      independentSegments: true,
-      segments,
-      endList: true,
-    },
-    moves,
+    // EXT-X-MAP outside an I-frame playlist needs version 6 (RFC 8216 7).
+    version: segments.some((s) => s.map !== undefined) ? 6 : 3,
+    targetDuration: targetDurationFor(segments.map((s) => s.duration)),
+    mediaSequence: 0,
+    playlistType: 'VOD',
+    independentSegments: true,
+    segments,
+    endList: true,
   };
 }
 

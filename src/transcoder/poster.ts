@@ -54,20 +54,37 @@ async function layoutOf(o: PosterOptions): Promise<StreamLayout> {
  */
 export async function publishPoster(o: PosterOptions): Promise<void> {
   const layout = await layoutOf(o);
+  const poster = await publishPosterImage({ ...o, duration: o.source.duration, layout });
+  await publishCard({ ...o, layout, poster });
+}
+
+/** The poster alone (the fleet's audio task makes it, as it has the source); its file name, or undefined when it failed (logged). */
+export async function publishPosterImage(
+  o: Pick<PosterOptions, 'store' | 'prefix' | 'outDir' | 'master' | 'input' | 'container' | 'maxPixels' | 'ffmpegPath' | 'timeoutMs' | 'signal' | 'log'> & {
+    readonly duration: number | undefined;
+    readonly layout: StreamLayout;
+  },
+): Promise<string | undefined> {
   const posterName = besideMaster(o.master, 'jpg');
   const posterPath = join(o.outDir, posterName);
-  const input = ['-ss', posterSeconds(o.source.duration).toFixed(3), ...safeInputArgs(o.container, o.maxPixels), '-i', fileUrl(o.input)];
-  let poster: string | undefined;
+  const input = ['-ss', posterSeconds(o.duration).toFixed(3), ...safeInputArgs(o.container, o.maxPixels), '-i', fileUrl(o.input)];
   try {
-    await makeThumbnail({ ffmpegPath: o.ffmpegPath, input, layout, output: posterPath, label: `poster of ${o.prefix}`, timeoutMs: o.timeoutMs, signal: o.signal });
+    await makeThumbnail({ ffmpegPath: o.ffmpegPath, input, layout: o.layout, output: posterPath, label: `poster of ${o.prefix}`, timeoutMs: o.timeoutMs, signal: o.signal });
     await o.store.putFile(`${o.prefix}/${posterName}`, posterPath, { contentType: 'image/jpeg', cacheControl: PLAYLIST_CACHE_CONTROL });
-    poster = posterName;
+    return posterName;
   } catch (err) {
     // The asset plays without a poster; its card still lists it.
     const e = err as Error & { code?: string };
     o.log.warn({ code: e.code, asset: o.prefix }, `no poster: ${e.message}`);
+    return undefined;
   }
-  const card = assetCard({ asset: o.prefix, source: o.source, layout, renditions: o.renditions, master: o.master, poster, publishedAt: o.now });
+}
+
+/** The card, naming the poster when there is one. */
+export async function publishCard(
+  o: Pick<PosterOptions, 'store' | 'prefix' | 'master' | 'source' | 'renditions' | 'now' | 'log'> & { readonly layout: StreamLayout; readonly poster?: string },
+): Promise<void> {
+  const card = assetCard({ asset: o.prefix, source: o.source, layout: o.layout, renditions: o.renditions, master: o.master, poster: o.poster, publishedAt: o.now });
   await o.store.putBuffer(`${o.prefix}/${ASSET_CARD_FILE}`, JSON.stringify(card), { contentType: 'application/json', cacheControl: PLAYLIST_CACHE_CONTROL });
-  o.log.info({ poster: poster && `${o.prefix}/${poster}`, layout }, 'poster and card published');
+  o.log.info({ poster: o.poster && `${o.prefix}/${o.poster}`, layout: o.layout }, 'poster and card published');
 }

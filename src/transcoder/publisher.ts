@@ -43,6 +43,8 @@ export async function publishAsset(opts: {
   masters: readonly string[];
   log: Logger;
   parallel?: number;
+  /** The log line once all is up (a fleet chunk publishes part of an asset). */
+  done?: string;
 }): Promise<PublishedObject[]> {
   const files = (await filesUnder(opts.outDir)).map((path) => ({ path, rel: relative(opts.outDir, path).split(sep).join('/') }));
   const masters = new Set(opts.masters);
@@ -67,6 +69,6 @@ export async function publishAsset(opts: {
     if (!f) throw new Error(`master playlist ${m} is missing from ${opts.outDir}`);
     await upload(f);
   }
-  opts.log.info({ prefix: opts.prefix, objects: published.length, store: opts.store.location }, 'asset published');
+  opts.log.info({ prefix: opts.prefix, objects: published.length, store: opts.store.location }, opts.done ?? 'asset published');
   return published;
 }

@@ -72,6 +72,7 @@ export async function startWorker(config: TranscoderConfig, log: Logger): Promis
     notifiers,
     vodBaseUrl: config.vodBaseUrl || undefined,
     posterTimeoutSeconds: config.posterTimeout,
+    chunkSeconds: config.chunkSeconds,
   });
   const server = new MetricsServer({ host: config.metricsHost, port: config.metricsPort, registry, log, healthy: () => worker.accepting });
   await server.start();

@@ -1,11 +1,9 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpherecastError } from '../shared/errors';
-import { parseMediaPlaylist } from '../shared/hls-playlist';
 import { layoutJson, layoutJsonUrl, type StreamLayout } from '../shared/layout/stream-layout';
 import type { Logger } from '../shared/logger';
-import { withSampleEntryBoxes } from '../shared/mp4/sample-entry-boxes';
-import { sphericalBoxes } from '../shared/mp4/spherical-boxes';
+import { addLayoutBoxes } from './layout-boxes';
 import { planChunks, type Chunk } from './chunk-plan';
 import { CHUNKS_DIR, startChunkedHlsJob } from './chunked-hls-job';
 import { renditionPlaylist, startHlsJob, type EncoderTuning, type Progress, type RunningHlsJob, type SegmentFormat } from './ffmpeg-hls-job';
@@ -67,31 +65,17 @@ export function renditionLayout(source: StreamLayout, projection: Projection): S
   return projection === 'cubemap' ? { ...source, projection: 'cubemap' } : source;
 }
 
-/** Our own init segments are a few KB; anything larger is not what ffmpeg wrote for us. */
-const MAX_INIT_BYTES = 1024 * 1024;
-
-/**
- * Writes the layout's Spherical Video V2 boxes into every init segment a rendition's playlist maps (ffmpeg 5.1's
- * HLS muxer drops them), so the renditions carry the layout themselves.
- */
-async function addLayoutBoxes(dir: string, layout: StreamLayout): Promise<void> {
-  const boxes = sphericalBoxes(layout);
-  if (boxes.length === 0) return;
-  const playlist = parseMediaPlaylist(await readFile(join(dir, 'index.m3u8'), 'utf8'));
-  const maps = new Set(playlist.segments.map((s) => s.map).filter((m): m is string => m !== undefined));
-  for (const map of maps) {
-    if (map.includes('/') || map.includes('\\')) throw new SpherecastError('SC_ERR_TRANSCODE', [dir, `unexpected init segment URI ${map}`]);
-    const file = join(dir, map);
-    const init = await readFile(file);
-    if (init.length > MAX_INIT_BYTES) throw new SpherecastError('SC_ERR_TRANSCODE', [file, `init segment of ${init.length} bytes`]);
-    let rewritten: Buffer;
-    try {
-      rewritten = withSampleEntryBoxes(init, boxes);
-    } catch (err) {
-      throw new SpherecastError('SC_ERR_TRANSCODE', [file, `cannot add the layout boxes: ${(err as Error).message}`]);
-    }
-    await writeFile(file, rewritten);
-  }
+/** A source checked, probed and planned (TranscodeJob.prepare). */
+export interface PreparedJob {
+  readonly label: string;
+  /** Date.now() when the job began, for its wall time. */
+  readonly started: number;
+  readonly container: SourceContainer;
+  readonly maxPixels: number;
+  readonly source: MediaInfo & { readonly video: NonNullable<MediaInfo['video']> };
+  readonly layout: StreamLayout;
+  readonly format: SegmentFormat;
+  readonly plan: RenditionPlan;
 }
 
 export interface TranscodeResult {
@@ -126,6 +110,11 @@ export class TranscodeJob {
   constructor(private readonly opts: TranscodeOptions) {}
 
   async run(): Promise<TranscodeResult> {
+    return this.encode(await this.prepare());
+  }
+
+  /** Checks, probes and plans the job without encoding anything (the fleet plans chunk jobs from this). */
+  async prepare(): Promise<PreparedJob> {
     const o = this.opts;
     const label = o.label ?? o.input;
     const started = Date.now();
@@ -166,6 +155,13 @@ export class TranscodeJob {
     if (o.viewport && layout.projection === 'equirect' && layout.stereo === 'mono' && isEquirectangular(source.video)) {
       plan = withViewportRenditions(plan, o.viewport);
     }
+    return { label, started, container, maxPixels, source: { ...source, video: source.video }, layout, format, plan };
+  }
+
+  /** Encodes a prepared job into outDir (one run, or in-process chunks), measures it and writes the masters. */
+  async encode(prepared: PreparedJob): Promise<TranscodeResult> {
+    const o = this.opts;
+    const { label, started, container, maxPixels, source, layout, format, plan } = prepared;
     const chunks: Chunk[] = planChunks({
       duration: source.duration,
       segmentSeconds: plan.segmentSeconds,

@@ -13,6 +13,8 @@ import { publishPoster } from './poster';
 import { publishAsset } from './publisher';
 import { maxPixelsOf } from './source-limits';
 import { assetName, extensionOf, isVideoKey } from './source-key';
+import { FleetJobs, type FleetControl } from './fleet-job';
+import { FLEET_ETAG, parseFleetMessage, type FleetMessage } from './fleet-message';
 import { TranscodeJob, type TranscodeOptions, type TranscodeResult } from './transcode';
 import type { TranscoderMetrics } from './transcoder-metrics';
 
@@ -57,12 +59,12 @@ export interface WorkerOptions {
   readonly vodBaseUrl?: string;
   /** POSTER_TIMEOUT in seconds; 0 = no poster and card (see poster.ts). */
   readonly posterTimeoutSeconds?: number;
+  /** CHUNK_SECONDS: longer recordings are transcoded by the fleet (fleet-job.ts); 0 or absent = never. */
+  readonly chunkSeconds?: number;
 }
 
-interface Active {
+interface Active extends FleetControl {
   readonly msg: QueueMessage;
-  job?: TranscodeJob;
-  cancelled: boolean;
 }
 
 /** After a failed receive (queue unreachable), wait this long before the next, doubling to the cap. */
@@ -93,8 +95,22 @@ export class TranscodeWorker {
   private slots: Array<Promise<void>> = [];
   private readonly ingressPrefix: string;
 
+  /** Runs fleet tasks always (a worker with CHUNK_SECONDS=0 still helps others' jobs); plans them only when CHUNK_SECONDS > 0. */
+  private readonly fleet: FleetJobs;
+
   constructor(private readonly opts: WorkerOptions) {
     this.log = opts.log.child({ component: 'transcode-worker' });
+    this.fleet = new FleetJobs({
+      queue: opts.queue,
+      ingress: opts.ingress,
+      egress: opts.egress,
+      transcode: opts.transcode,
+      chunkSeconds: opts.chunkSeconds ?? 0,
+      posterTimeoutSeconds: opts.posterTimeoutSeconds ?? 0,
+      vodBaseUrl: opts.vodBaseUrl,
+      log: this.log,
+      notify: (notice) => this.notify(notice),
+    });
     // S3 events carry full keys; a store opened on s3://bucket/prefix takes keys relative to it.
     const store = opts.ingress as ObjectStore & { bucketKey?: (key: string) => string };
     this.ingressPrefix = typeof store.bucketKey === 'function' ? store.bucketKey('') : '';
@@ -119,7 +135,7 @@ export class TranscodeWorker {
       this.stopping.abort();
       for (const a of this.active) {
         a.cancelled = true;
-        a.job?.stop();
+        a.stop?.();
       }
     }
     await Promise.all(this.slots);
@@ -155,14 +171,20 @@ export class TranscodeWorker {
     const log = this.log.child({ messageId: msg.id, receiveCount: msg.receiveCount });
     const metrics = this.opts.metrics;
     let event: S3Event;
+    let fleet: FleetMessage | undefined;
     try {
-      event = parseS3Event(msg.body);
+      fleet = parseFleetMessage(msg.body);
+      event = fleet ? { kind: 'objects', objects: [] } : parseS3Event(msg.body);
     } catch (err) {
       log.error(
         { code: isScError(err) ? err.code : undefined, body: msg.body.slice(0, 500) },
         `${(err as Error).message}: left on the queue for the dead-letter queue`,
       );
       metrics?.job('failed');
+      return;
+    }
+    if (fleet) {
+      await this.handleFleet(msg, fleet, log);
       return;
     }
     if (event.kind === 'test') {
@@ -183,6 +205,53 @@ export class TranscodeWorker {
       await this.acknowledge(msg, log);
       return;
     }
+    await this.runMessage(msg, log, work.length, async (active, progress) => {
+      for (const obj of work) {
+        progress.current = obj;
+        await this.process(obj, active, log, receivedAt);
+        progress.done++;
+        metrics?.job('done');
+      }
+    });
+  }
+
+  /** A chunk, audio or stitch task of a recording the fleet transcodes together (fleet-job.ts). */
+  private async handleFleet(msg: QueueMessage, task: FleetMessage, parent: Logger): Promise<void> {
+    const why = this.skipReason(task.source);
+    if (why) {
+      parent.warn({ bucket: task.source.bucket, key: task.source.key, task: task.task }, `fleet task acknowledged and skipped: ${why}`);
+      this.opts.metrics?.job('skipped');
+      await this.acknowledge(msg, parent);
+      return;
+    }
+    const fleet = this.fleet;
+    const key = this.relativeKey(task.source);
+    const asset = assetName(key);
+    const log = parent.child({ key, asset, job: task.job, task: task.task, ...(task.index !== undefined ? { chunk: task.index } : {}) });
+    await this.runMessage(msg, log, 1, async (active, progress) => {
+      progress.current = task.source;
+      const dir = await mkdtemp(join(this.opts.scratchDir, `${task.task}-`));
+      try {
+        await fleet.run({ msg, task, key, asset, dir, control: active, log });
+      } finally {
+        await rm(dir, { recursive: true, force: true }).catch((err) => log.warn({ err, dir }, 'cannot remove scratch folder'));
+      }
+      progress.done++;
+    });
+  }
+
+  /**
+   * Runs a message's work with its visibility extended; deletes the message once the work is done.
+   * Stopped: the message is released. Failed for good: dead-lettered at once, and the notifiers
+   * told. Any other failure leaves it to come back after its visibility timeout.
+   */
+  private async runMessage(
+    msg: QueueMessage,
+    log: Logger,
+    of: number,
+    work: (active: Active, progress: { current?: { bucket: string; key: string }; done: number }) => Promise<void>,
+  ): Promise<void> {
+    const metrics = this.opts.metrics;
     const active: Active = { msg, cancelled: this.stopping.signal.aborted };
     this.active.add(active);
     metrics?.running.inc();
@@ -193,28 +262,23 @@ export class TranscodeWorker {
         (err) => log.warn({ err }, `cannot extend the message's visibility (another worker may get it): ${(err as Error).message}`),
       );
     }, every);
-    let done = 0;
-    let current: S3EventObject | undefined;
+    const progress: { current?: { bucket: string; key: string }; done: number } = { done: 0 };
     try {
-      for (const obj of work) {
-        current = obj;
-        await this.process(obj, active, log, receivedAt);
-        done++;
-        metrics?.job('done');
-      }
+      await work(active, progress);
       await this.opts.queue.delete(msg);
       log.debug('message deleted');
     } catch (err) {
       const code = isScError(err) ? err.code : undefined;
+      const { current, done } = progress;
       if (active.cancelled) {
         await this.opts.queue.release(msg).then(
-          () => log.warn({ done, of: work.length }, 'job stopped: message released to the queue'),
+          () => log.warn({ done, of }, 'job stopped: message released to the queue'),
           (e) => log.error({ err: e }, `job stopped but its message could not be released; it returns after the visibility timeout: ${(e as Error).message}`),
         );
         metrics?.job('released');
       } else if (isPermanentFailure(err) && current) {
         const reason = (err as Error).message;
-        log.error({ err, code, key: this.relativeKey(current), done, of: work.length }, `job failed for good: ${reason}; dead-lettered at once`);
+        log.error({ err, code, key: this.relativeKey(current), done, of }, `job failed for good: ${reason}; dead-lettered at once`);
         metrics?.job('failed');
         await this.notify(
           failedNotice({ asset: this.assetOf(current), source: { bucket: current.bucket, key: current.key }, code, reason, time: new Date() }),
@@ -224,7 +288,7 @@ export class TranscodeWorker {
         );
       } else {
         log.error(
-          { err, code, key: current && this.relativeKey(current), done, of: work.length },
+          { err, code, key: current && this.relativeKey(current), done, of },
           `job failed: ${(err as Error).message}; message left on the queue (back after the visibility timeout, dead-lettered after the queue's maxReceiveCount)`,
         );
         metrics?.job('failed');
@@ -236,18 +300,18 @@ export class TranscodeWorker {
     }
   }
 
-  private skipReason(obj: S3EventObject): string | undefined {
+  private skipReason(obj: { bucket: string; key: string }): string | undefined {
     if (obj.bucket !== this.opts.ingress.bucket) return `event for bucket "${obj.bucket}", this worker reads "${this.opts.ingress.bucket}"`;
     if (!obj.key.startsWith(this.ingressPrefix)) return `key is outside the ingress prefix "${this.ingressPrefix}"`;
     if (!isVideoKey(obj.key)) return 'not a video key';
     return undefined;
   }
 
-  private relativeKey(obj: S3EventObject): string {
+  private relativeKey(obj: { key: string }): string {
     return obj.key.slice(this.ingressPrefix.length);
   }
 
-  private assetOf(obj: S3EventObject): string {
+  private assetOf(obj: { key: string }): string {
     return assetName(this.relativeKey(obj));
   }
 
@@ -306,9 +370,17 @@ export class TranscodeWorker {
         label: key,
         onProgress: (p) => log.info(p, 'progress'),
       });
-      active.job = job;
-      const result = await job.run();
-      active.job = undefined;
+      active.stop = () => job.stop();
+      const prepared = await job.prepare();
+      const chunks = this.fleet.chunksOf(prepared);
+      if (chunks.length > 1) {
+        const etag = obj.etag !== undefined && FLEET_ETAG.test(obj.etag) ? obj.etag : undefined;
+        const source = { bucket: obj.bucket, key: obj.key, size: obj.size, ...(etag !== undefined ? { etag } : {}) };
+        await this.fleet.plan({ source, eventTime: obj.eventTime, asset: name, prepared, chunks, dir, log });
+        return;
+      }
+      const result = await job.encode(prepared);
+      active.stop = undefined;
       await publishAsset({ store: this.opts.egress, outDir, prefix: name, masters: result.masters, log });
       await this.publishPoster(input, outDir, name, result, log);
       await this.notify(

@@ -184,14 +184,17 @@ t.test('every AWS call the origin and the transcoder make is allowed by their ro
     SPOT_MONITOR: 'off',
     LADDER: SMALL_LADDER,
     LADDER_360: SMALL_LADDER,
-    SEGMENT_SECONDS: '2',
+    // The 3 s recording in 1 s chunks: the fleet path (fleet-job.ts), which also queues chunk, audio and stitch jobs.
+    SEGMENT_SECONDS: '1',
+    CHUNK_SECONDS: '1',
     RECEIVE_WAIT: '1',
     // Short, so the running job extends its visibility as a long one does.
     VISIBILITY_TIMEOUT: '1.5',
     LOG_LEVEL: 'debug',
     AWS_CALL_LOG: transcoderLog,
   });
-  await w.waitFor((l) => l.msg === 'job done', 'job done');
+  await w.waitFor((l) => l.msg === 'job planned for the fleet', 'the recording planned as chunk jobs');
+  await w.waitFor((l) => l.msg === 'master published', 'the stitch published the master', 120_000);
   await w.waitFor((l) => /dead-lettered at once/.test(String(l.msg)), 'the bad source dead-lettered');
   await waitFor('both completion notices sent', () => (sns.requests.length >= 2 ? true : undefined), 30_000);
   t.equal(await w.stop(), 0);

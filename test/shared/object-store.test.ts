@@ -185,6 +185,15 @@ for (const impl of impls) {
     t.equal(readFileSync(join(dir, 'v.txt'), 'utf8'), 'second');
   });
 
+  t.test(`${impl.name}: createBuffer writes once: true when it created the object, false (content untouched) when it was there`, async (t) => {
+    const store = impl.make(t);
+    t.equal(await store.createBuffer('once/published', 'first'), true);
+    t.equal(await store.createBuffer('once/published', 'second'), false);
+    const dir = tempDir(t, 'once');
+    await store.getToFile('once/published', join(dir, 'p'));
+    t.equal(readFileSync(join(dir, 'p'), 'utf8'), 'first');
+  });
+
   t.test(`${impl.name}: getToFile of a missing key is SC_ERR_NOT_FOUND and writes nothing`, async (t) => {
     const store = impl.make(t);
     const dir = tempDir(t, 'nf');
@@ -218,6 +227,15 @@ t.test('local: objects are plain files under the folder; bucket is the folder na
   t.same(readdirSync(join(root, '.sc-tmp')), [], 'temporary files are renamed away');
   await rejectsWith(t, store.putBuffer('.sc-tmp/x', 'x'), 'SC_ERR_BAD_PATH', 'reserved folder');
   t.notOk(existsSync(join(root, '..', 'escape.mp4')));
+});
+
+t.test('local: of 16 createBuffer calls racing on one key through two stores, exactly one creates it', async (t) => {
+  const root = join(tempDir(t, 'race'), 'egress');
+  const stores = [new LocalObjectStore({ root, log }), new LocalObjectStore({ root, log })];
+  const won = await Promise.all(Array.from({ length: 16 }, (_, i) => stores[i % 2].createBuffer('job/published', `writer ${i}`)));
+  t.equal(won.filter(Boolean).length, 1);
+  t.equal(readFileSync(join(root, 'job', 'published'), 'utf8'), `writer ${won.indexOf(true)}`, 'the winner\'s bytes');
+  t.same(readdirSync(join(root, '.sc-tmp')), [], 'no temporary file left');
 });
 
 t.test('local: a folder that cannot be created is a clear SC_ERR_STORE at construction', async (t) => {
