@@ -19,6 +19,8 @@ import { jobTimeLimitSeconds } from './job-time-limit';
 import type { Projection, RenditionPlan } from './ladder';
 import { addLayoutBoxes } from './layout-boxes';
 import { buildMasterPlaylists, CUBEMAP_MASTER_NAME, MASTER_NAME } from './master-playlist';
+import { viewportListingFor } from './viewport-renditions';
+import { viewportListingUrl } from '../shared/layout/viewport-listing';
 import { publishCard, publishPosterImage } from './poster';
 import type { MediaInfo } from './probe';
 import { headersFor, PLAYLIST_CACHE_CONTROL, publishAsset } from './publisher';
@@ -412,12 +414,19 @@ export class FleetJobs {
       const key = `${ctx.asset}/${layoutJsonUrl(file)}`;
       await store.putBuffer(key, layoutJson(renditionLayout(plan.layout, projection)), { contentType: 'application/json', cacheControl: PLAYLIST_CACHE_CONTROL });
     }
+    const listing = viewportListingFor(plan.plan, measured);
+    if (listing) {
+      const key = `${ctx.asset}/${viewportListingUrl(MASTER_NAME)}`;
+      await store.putBuffer(key, listing, { contentType: 'application/json', cacheControl: PLAYLIST_CACHE_CONTROL });
+    }
     // The main master last of all: a reader that finds it finds everything it names.
     for (const [file, text] of [...masters].reverse()) await store.putBuffer(`${ctx.asset}/${file}`, text, headersFor(`${ctx.asset}/${file}`));
     const main = [...masters.keys()][0];
     log.info({ master: `${ctx.asset}/${main}`, renditions: measured.length, chunks: plan.chunks.length }, 'master published');
     if (this.opts.posterTimeoutSeconds > 0) {
-      await publishCard({ store, prefix: ctx.asset, master: main, source: plan.info, renditions: measured, now: new Date(), log, layout: plan.layout, poster: audio.poster }).catch((err) =>
+      // The card lists the ladder (a viewer picks from it), not the viewport renditions.
+      const ladder = measured.filter((m) => !plan.plan.video.some((r) => r.name === m.name && r.viewportYaw !== undefined));
+      await publishCard({ store, prefix: ctx.asset, master: main, source: plan.info, renditions: ladder, now: new Date(), log, layout: plan.layout, poster: audio.poster }).catch((err) =>
         log.warn({ code: (err as { code?: string }).code }, `no asset card: ${(err as Error).message}`),
       );
     }

@@ -13,8 +13,8 @@ import { jobTimeLimitSeconds, type JobTimeLimit } from './job-time-limit';
 import { probe, type MediaInfo } from './probe';
 import { measureRendition, type MeasuredRendition } from './rendition-measure';
 import { safeInputArgs } from './safe-input';
-import { viewportListingJson, viewportListingUrl } from '../shared/layout/viewport-listing';
-import { favouredBand, VIEWPORT_MASTER_NAME, withViewportRenditions, type ViewportOptions } from './viewport-renditions';
+import { viewportListingUrl } from '../shared/layout/viewport-listing';
+import { VIEWPORT_MASTER_NAME, viewportListingFor, withViewportRenditions, type ViewportOptions } from './viewport-renditions';
 import { detectSourceContainer, type SourceContainer } from './source-container';
 import { maxPixelsOf, sourceLimitViolation, type SourceLimits } from './source-limits';
 
@@ -247,19 +247,8 @@ export class TranscodeJob {
       const projection: Projection = file === CUBEMAP_MASTER_NAME ? 'cubemap' : 'equirect';
       await writeFile(join(o.outDir, layoutJsonUrl(file)), layoutJson(renditionLayout(layout, projection)));
     }
-    const viewport = plan.video.filter((r) => r.viewportYaw !== undefined);
-    if (viewport.length > 0) {
-      const audio = renditions.find((m) => m.name === plan.audio.name)!;
-      const listing = viewportListingJson({
-        master: VIEWPORT_MASTER_NAME,
-        band: favouredBand(viewport.length),
-        renditions: viewport.map((r) => {
-          const m = renditions.find((x) => x.name === r.name)!;
-          return { yaw: r.viewportYaw!, uri: `${r.name}/index.m3u8`, bandwidth: m.peakBandwidth + audio.peakBandwidth, width: r.width, height: r.height };
-        }),
-      });
-      await writeFile(join(o.outDir, viewportListingUrl(MASTER_NAME)), listing);
-    }
+    const listing = viewportListingFor(plan, renditions);
+    if (listing) await writeFile(join(o.outDir, viewportListingUrl(MASTER_NAME)), listing);
     for (const [file, text] of masters) await writeFile(join(o.outDir, file), text);
     const wallSeconds = (Date.now() - started) / 1000;
     const speed = source.duration ? source.duration / wallSeconds : undefined;

@@ -7,6 +7,8 @@
  * at any segment boundary. Pure.
  */
 import type { RenditionPlan, VideoRendition } from './ladder';
+import type { MeasuredRendition } from './rendition-measure';
+import { viewportListingJson } from '../shared/layout/viewport-listing';
 
 /** The master listing the viewport renditions as variants; the main master never lists them. */
 export const VIEWPORT_MASTER_NAME = 'MANIFEST_VIEWPORT.M3U8';
@@ -79,4 +81,19 @@ export function withViewportRenditions(plan: RenditionPlan, opts: ViewportOption
     }),
   );
   return { ...plan, video: [...plan.video, ...video] };
+}
+
+/**
+ * `<master>.viewport.json` for a plan's viewport renditions, from their measured figures (audio included in each
+ * bandwidth, as a variant's BANDWIDTH is); undefined when the plan has none. Used by the single-job and fleet paths.
+ */
+export function viewportListingFor(plan: RenditionPlan, measured: readonly Pick<MeasuredRendition, 'name' | 'peakBandwidth'>[]): string | undefined {
+  const viewport = plan.video.filter((r) => r.viewportYaw !== undefined);
+  if (viewport.length === 0) return undefined;
+  const peak = (name: string): number => measured.find((m) => m.name === name)?.peakBandwidth ?? 0;
+  return viewportListingJson({
+    master: VIEWPORT_MASTER_NAME,
+    band: favouredBand(viewport.length),
+    renditions: viewport.map((r) => ({ yaw: r.viewportYaw!, uri: `${r.name}/index.m3u8`, bandwidth: peak(r.name) + peak(plan.audio.name), width: r.width, height: r.height })),
+  });
 }

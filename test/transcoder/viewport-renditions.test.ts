@@ -13,7 +13,7 @@ import { buildFilterGraph, buildOutputArgs } from '../../src/transcoder/ffmpeg-h
 import { DEFAULT_360_LADDER, planRenditions } from '../../src/transcoder/ladder';
 import { buildMasterPlaylists, MASTER_NAME } from '../../src/transcoder/master-playlist';
 import type { MeasuredRendition } from '../../src/transcoder/rendition-measure';
-import { favouredBand, roiFilters, VIEWPORT_MASTER_NAME, viewportYaws, withViewportRenditions } from '../../src/transcoder/viewport-renditions';
+import { favouredBand, roiFilters, VIEWPORT_MASTER_NAME, viewportListingFor, viewportYaws, withViewportRenditions } from '../../src/transcoder/viewport-renditions';
 import { createLogger } from '../../src/shared/logger';
 import { LocalJobQueue } from '../../src/shared/job-queue-local';
 import { LocalObjectStore } from '../../src/shared/object-store-local';
@@ -91,6 +91,17 @@ t.test('the viewport renditions get a master of their own, never the main one', 
   t.notMatch(masters.get(MASTER_NAME)!, /yaw-/);
   const vp = parse(masters.get(VIEWPORT_MASTER_NAME)!) as any;
   t.same(vp.variants.filter((v: any) => v.resolution).map((v: any) => v.uri).sort(), ['yaw-000/index.m3u8', 'yaw-180/index.m3u8']);
+});
+
+t.test('the listing (single job and fleet stitch alike) names each yaw with its measured bandwidth plus the audio', async (t) => {
+  const plan = withViewportRenditions(base, { count: 2, bitrateShare: 0.4, qoffset: -0.3 });
+  const measured = [...plan.video.map((r, i) => ({ name: r.name, peakBandwidth: 1_000_000 + i })), { name: plan.audio.name, peakBandwidth: 70_000 }];
+  const read = parseViewportListing(viewportListingFor(plan, measured)!);
+  t.same(read.renditions.map((r) => [r.yaw, r.uri]), [[0, 'yaw-000/index.m3u8'], [180, 'yaw-180/index.m3u8']]);
+  const yaw0 = measured.find((m) => m.name === 'yaw-000')!;
+  t.equal(read.renditions[0].bandwidth, yaw0.peakBandwidth + 70_000);
+  t.equal(read.band, favouredBand(2));
+  t.equal(viewportListingFor(base, measured), undefined, 'no viewport renditions, no listing');
 });
 
 const listing = { master: VIEWPORT_MASTER_NAME, band: 180, renditions: [0, 90, 180, 270].map((yaw) => ({ yaw, uri: `yaw-${yaw}/index.m3u8`, bandwidth: 1000, width: 640, height: 320 })) };
