@@ -27,6 +27,8 @@ export function checkRequestTarget(url: string | undefined): TargetCheck {
   if (/[\u0000-\u001f\u007f]/.test(url)) return { ok: false, reason: 'control character in target' };
   for (const segment of path.split('/')) {
     if (segment === '..' || segment === '.') return { ok: false, reason: 'dot segment in path' };
+    // Hidden names are never media (the transcoder fleet keeps its coordination state in .fleet/ beside an asset).
+    if (segment.startsWith('.')) return { ok: false, reason: 'hidden path segment' };
   }
   return { ok: true, path };
 }

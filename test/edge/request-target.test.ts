@@ -20,6 +20,13 @@ t.test('dot segments and encoded dots, slashes, backslashes and NULs are refused
   }
 });
 
+t.test('hidden names (the fleet state beside a VOD asset) are refused; dots inside names are not', async (t) => {
+  t.equal(checkRequestTarget('/vod/show/.fleet/job/job.json').ok, false);
+  t.equal(checkRequestTarget('/.env').ok, false);
+  t.equal(checkRequestTarget('/vod/show/MANIFEST.viewport.json').ok, true);
+  t.equal(checkRequestTarget('/hls/a_1280/12.m4s').ok, true);
+});
+
 t.test('overlong targets are refused', async (t) => {
   t.equal(checkRequestTarget('/' + 'a'.repeat(MAX_TARGET_LENGTH)).ok, false);
   t.equal(checkRequestTarget('/' + 'a'.repeat(MAX_TARGET_LENGTH - 1)).ok, true);
