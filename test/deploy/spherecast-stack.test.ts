@@ -85,7 +85,7 @@ t.test('IAM: each role has exactly its least-privilege permissions', async (t) =
   t.same(rolePermissions('TranscoderRole'), [
     { actions: ['s3:GetObject'], resources: [`arn:aws:s3:::${ingressBucketName}/recordings/*`] },
     { actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], resources: [`arn:aws:s3:::${FAKE.stackName}-egressbucket-abc123/vod/*`] },
-    { actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage'], resources: [arn('sqs', `${FAKE.stackName}-TranscodingQueue`)] },
+    { actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage', 'sqs:SendMessage'], resources: [arn('sqs', `${FAKE.stackName}-TranscodingQueue`)] },
     { actions: ['sqs:SendMessage'], resources: [arn('sqs', `${FAKE.stackName}-TranscodingDeadLetterQueue`)] },
     { actions: ['sns:Publish'], resources: [arn('sns', `${FAKE.stackName}-TranscodeNoticeTopic`)] },
     { actions: ['s3:GetObject'], resources: [releaseObjects] },
