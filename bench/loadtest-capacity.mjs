@@ -62,7 +62,8 @@ function cleanup() {
   if (cleaned) return;
   cleaned = true;
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
+  // The origin may still be writing for a moment after SIGKILL.
+  rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 process.on('SIGINT', () => {
   cleanup();
