@@ -105,7 +105,7 @@ export class HttpConnection {
     socket.once(tls ? 'secureConnect' : 'connect', () => (this.connected = true));
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('timeout', () => {
-      this.lastError = this.connected ? codedError('no answer within the timeout', 'ETIMEDOUT') : codedError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT');
+      this.lastError = this.connected ? codedError('no answer within the timeout', 'ETIMEDOUT') : codedError('connect timeout', 'CONNECT_TIMEOUT');
       socket.destroy();
     });
     socket.on('error', (err) => (this.lastError = err));

@@ -16,11 +16,13 @@ export interface ResponseLimits {
 export const DEFAULT_RESPONSE_LIMITS: ResponseLimits = { maxHeadBytes: 64 * 1024, maxHeaders: 128, maxKeptBody: 8 * 1024 * 1024 };
 
 export class ResponseParseError extends Error {
+  override readonly name = 'ResponseParseError';
   readonly code = 'HPE_INVALID_RESPONSE';
 }
 
 /** The response's body ended before its framing said it would (a connection closed early). */
 export class ResponseIncompleteError extends Error {
+  override readonly name = 'ResponseIncompleteError';
   readonly code = 'ECONNRESET';
 }
 
