@@ -31,10 +31,11 @@ export interface FastPathOptions {
   secret: { header: string; value: string } | null;
 }
 
+/** An object's response heads for one Age and Date, by cache status (and 'close' for a last answer). */
 interface HeadMemo {
   age: number;
   date: string;
-  head: Buffer | null;
+  heads: Map<string, Buffer | null>;
 }
 
 interface OwnListeners {
@@ -142,7 +143,7 @@ export class FastPath {
         const fresh = this.opts.fresh(target);
         // A coded object the client does not accept is answered (406) by the full path.
         const hit = fresh !== undefined && acceptable(fresh, head.acceptEncoding) ? fresh : undefined;
-        const hitHead = hit === undefined ? null : this.hitHead(hit);
+        const hitHead = hit === undefined ? null : this.headOf(hit, 'HIT', false);
         if (!keptAlive) {
           keptAlive = true;
           socket.setTimeout(this.opts.keepAliveTimeoutMs);
@@ -170,7 +171,8 @@ export class FastPath {
             const obj = acceptable(served.object, acceptEncoding) ? served.object : makeNotAcceptable(served.object, this.opts.clock.now());
             // Draining: this answer is the connection's last, so the client reconnects elsewhere.
             const last = this.draining;
-            const text = this.buildHead(obj, served.cacheStatus, ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now()), this.date(), last);
+            // Every waiter of a held or coalesced request gets the same object: one head for all of them.
+            const text = obj === served.object ? this.headOf(obj, served.cacheStatus, last) : this.buildHead(obj, served.cacheStatus, ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now()), this.date(), last);
             if (text === null) {
               socket.end(UNSAFE_ANSWER);
               this.opts.onServed(served.cacheStatus, 0);
@@ -248,14 +250,21 @@ export class FastPath {
     return this.dateText;
   }
 
-  /** The response head of a fresh hit, memoised per object until its Age or the Date changes. */
-  private hitHead(obj: CachedObject): Buffer | null {
+  /** An object's response head, memoised per object and cache status until its Age or the Date changes. */
+  private headOf(obj: CachedObject, status: CacheStatus, last: boolean): Buffer | null {
     const date = this.date();
     const age = ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now());
-    const memo = this.memos.get(obj);
-    if (memo !== undefined && memo.age === age && memo.date === date) return memo.head;
-    const head = this.buildHead(obj, 'HIT', age, date);
-    this.memos.set(obj, { age, date, head });
+    let memo = this.memos.get(obj);
+    if (memo === undefined || memo.age !== age || memo.date !== date) {
+      memo = { age, date, heads: new Map() };
+      this.memos.set(obj, memo);
+    }
+    const key = last ? `${status} close` : status;
+    let head = memo.heads.get(key);
+    if (head === undefined) {
+      head = this.buildHead(obj, status, age, date, last);
+      memo.heads.set(key, head);
+    }
     return head;
   }
 
