@@ -136,26 +136,27 @@ function watchParts(url) {
 
 const TICKS = 100; // USER_HZ: /proc's CPU times are in 1/100 s on Linux
 
-/** CPU seconds used so far by a process and every process below it (cluster workers, nginx workers). */
+/** CPU seconds (user and kernel) used so far by a process and every process below it (cluster workers, nginx workers). */
 function treeCpuSeconds(pid) {
-  if (pid === undefined || !existsSync('/proc/stat')) return 0;
+  if (pid === undefined || !existsSync('/proc/stat')) return { user: 0, sys: 0 };
   const stats = new Map();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const st = readFileSync(`/proc/${name}/stat`, 'utf8');
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+      stats.set(Number(name), { ppid: Number(f[1]), user: Number(f[11]), sys: Number(f[12]) });
     } catch {}
   }
-  let ticks = 0;
+  const used = { user: 0, sys: 0 };
   const todo = [pid];
   while (todo.length) {
     const p = todo.pop();
-    ticks += stats.get(p)?.ticks ?? 0;
+    used.user += (stats.get(p)?.user ?? 0) / TICKS;
+    used.sys += (stats.get(p)?.sys ?? 0) / TICKS;
     for (const [child, s] of stats) if (s.ppid === p) todo.push(child);
   }
-  return ticks / TICKS;
+  return used;
 }
 
 /** Busy and total CPU seconds of the whole machine so far. */
@@ -181,9 +182,15 @@ function watchCpu(tierPids) {
     clearInterval(poll);
     const s = (Date.now() - startedAt) / 1000;
     const pct = (cpu) => `${((cpu / s) * 100).toFixed(0)} %`;
+    // Kernel time apart: on loopback, sending a response also runs the receiver's TCP path.
+    const both = ({ user, sys }) => `${pct(user + sys)} (kernel ${pct(sys)})`;
     const now = machineCpuSeconds();
-    const parts = Object.entries(tierPids).map(([k, pid]) => `${k} ${pct(treeCpuSeconds(pid) - tiers[k])}`);
-    parts.push(`load generators ${pct([...generators.values()].reduce((a, b) => a + b, 0))}`);
+    const parts = Object.entries(tierPids).map(([k, pid]) => {
+      const end = treeCpuSeconds(pid);
+      return `${k} ${both({ user: end.user - tiers[k].user, sys: end.sys - tiers[k].sys })}`;
+    });
+    const gen = [...generators.values()].reduce((a, b) => ({ user: a.user + b.user, sys: a.sys + b.sys }), { user: 0, sys: 0 });
+    parts.push(`load generators ${both(gen)}`);
     return `cpu over the step (% of one core): ${parts.join(', ')}; machine busy ${(((now.busy - machine.busy) / (now.total - machine.total)) * 100).toFixed(0)} % of ${cpus().length} cores`;
   };
 }

@@ -3,7 +3,8 @@
  * virtual viewer needs: the status, X-Media-Cache-Status, whether the connection stays open, and the body
  * (counted and dropped, or kept for a playlist). Bodies are framed by Content-Length, chunked coding or
  * the connection's close (6.3). Untrusted bytes: the head, the header count, a chunk-size line, the
- * trailers and a kept body are bounded, and anything malformed throws a ResponseParseError.
+ * trailers and a kept body are bounded, and a malformed status line, field name, framing or value
+ * that is read throws a ResponseParseError (values of other fields are skipped, not checked).
  */
 export interface ResponseLimits {
   /** Status line plus header lines, and the trailer section likewise. */
@@ -227,6 +228,12 @@ export class ResponseParser {
     this.head = this.head === null ? Buffer.from(part) : Buffer.concat([this.head, part]);
   }
 
+  private value(line: string, colon: number): string {
+    const v = line.slice(colon + 1).trim();
+    if (!FIELD_VALUE.test(v)) throw new ResponseParseError('malformed header value');
+    return v;
+  }
+
   private parseHead(text: string): void {
     const lines = text.split('\r\n');
     const m = STATUS_LINE.exec(lines[0]!);
@@ -245,12 +252,11 @@ export class ResponseParser {
       if (colon <= 0) throw new ResponseParseError('malformed header field');
       const name = l.slice(0, colon);
       if (!TOKEN.test(name)) throw new ResponseParseError('malformed header name');
-      const value = l.slice(colon + 1).trim();
-      if (!FIELD_VALUE.test(value)) throw new ResponseParseError('malformed header value');
+      // Values are checked where they are used (below): the others are skipped, not read.
       switch (name.length) {
         case 10:
           if (name.toLowerCase() === 'connection') {
-            const tokens = value.toLowerCase().split(',').map((x) => x.trim());
+            const tokens = this.value(l, colon).toLowerCase().split(',').map((x) => x.trim());
             if (tokens.includes('close')) close = true;
             else if (http10 && tokens.includes('keep-alive')) close = false;
           }
@@ -258,7 +264,7 @@ export class ResponseParser {
         case 14:
           if (name.toLowerCase() === 'content-length') {
             // A list of identical values is one value (RFC 9110 8.6); differing ones are an error.
-            for (const v of value.split(',')) {
+            for (const v of this.value(l, colon).split(',')) {
               const s = v.trim();
               if (!DIGITS.test(s)) throw new ResponseParseError('malformed content-length');
               const n = Number(s);
@@ -270,12 +276,12 @@ export class ResponseParser {
         case 17:
           if (name.toLowerCase() === 'transfer-encoding') {
             transferEncoding = true;
-            const codings = value.toLowerCase().split(',').map((x) => x.trim());
+            const codings = this.value(l, colon).toLowerCase().split(',').map((x) => x.trim());
             chunked = codings[codings.length - 1] === 'chunked';
           }
           break;
         case 20:
-          if (name.toLowerCase() === 'x-media-cache-status') cacheStatus = value.toUpperCase();
+          if (name.toLowerCase() === 'x-media-cache-status') cacheStatus = this.value(l, colon).toUpperCase();
           break;
       }
     }
