@@ -8,9 +8,9 @@ import type { Viewer } from './viewer-context';
 
 /**
  * Runs a load test: `threads` viewers started evenly over the ramp-up (viewer i at i × rampup / threads, as a
- * JMeter thread group does), all stopped when `duration` has passed since the start. The viewers' keep-alive connections
- * (ConnectionPool) cost a socket each and a few allocations per request, so thousands of viewers cost
- * sockets and timers, not threads, and the load generator is not what limits a run.
+ * JMeter thread group does), all stopped when `duration` has passed since the start. The viewers' keep-alive
+ * connections (ConnectionPool) cost a socket each and a few allocations per request, so thousands of viewers
+ * cost sockets and timers, not threads, and little CPU beside the tier being measured.
  */
 export interface LoadRunnerOptions {
   threads: number;
