@@ -22,8 +22,10 @@ export interface CacheGauges {
 }
 
 /**
- * Counters for the proxy path, kept twice on purpose: plain numbers for `/server-status` and
- * Prometheus series for `/metrics`. Label children are resolved once, since this runs per request.
+ * Counters for the proxy path: plain numbers, read by `/server-status`, and Prometheus series for
+ * `/metrics`. The per-request ones (requests by cache status, body bytes) are counted as plain
+ * numbers only and reach their Prometheus counters when those are collected, since a counter's
+ * label lookup costs more than the rest of a cached answer's bookkeeping.
  */
 export class EdgeMetrics {
   readonly totals: EdgeTotals = {
@@ -34,20 +36,37 @@ export class EdgeMetrics {
     upstreamRequests: 0,
     bytesSent: 0,
   };
-  private readonly byStatus: Record<CacheStatus, { inc(n?: number): void }>;
   private readonly refusedCounter: Counter<string>;
   private readonly coalesced: Counter<string>;
   private readonly upstream: Counter<'origin' | 'outcome'>;
-  private readonly bytes: Counter<string>;
 
   constructor(registry: Registry, cache: CacheGauges) {
-    const requests = new Counter({
+    const totals = this.totals;
+    const collected: Record<CacheStatus, number> = { HIT: 0, MISS: 0, EXPIRED: 0, STALE: 0, UPDATING: 0, BYPASS: 0 };
+    new Counter({
       name: 'spherecast_edge_requests_total',
       help: 'Proxied requests by X-Media-Cache-Status',
       labelNames: ['cache_status'],
       registers: [registry],
+      collect() {
+        for (const s of CACHE_STATUSES) {
+          const n = totals.byCacheStatus[s] - collected[s];
+          if (n > 0) this.inc({ cache_status: s }, n);
+          collected[s] += n;
+        }
+      },
     });
-    this.byStatus = Object.fromEntries(CACHE_STATUSES.map((s) => [s, requests.labels(s)])) as EdgeMetrics['byStatus'];
+    let bytesCollected = 0;
+    new Counter({
+      name: 'spherecast_edge_response_body_bytes_total',
+      help: 'Body bytes sent to clients by the proxy path',
+      registers: [registry],
+      collect() {
+        const n = totals.bytesSent - bytesCollected;
+        if (n > 0) this.inc(n);
+        bytesCollected += n;
+      },
+    });
     this.refusedCounter = new Counter({ name: 'spherecast_edge_refused_total', help: 'Requests refused (bad target, method, secret)', registers: [registry] });
     this.coalesced = new Counter({ name: 'spherecast_edge_coalesced_waiters_total', help: 'Requests that waited on another request\'s upstream fetch instead of making their own', registers: [registry] });
     this.upstream = new Counter({
@@ -56,7 +75,6 @@ export class EdgeMetrics {
       labelNames: ['origin', 'outcome'],
       registers: [registry],
     });
-    this.bytes = new Counter({ name: 'spherecast_edge_response_body_bytes_total', help: 'Body bytes sent to clients by the proxy path', registers: [registry] });
     new Gauge({
       name: 'spherecast_edge_cache_bytes',
       help: 'Bytes held by the cache (bodies plus per-entry overhead)',
@@ -88,8 +106,6 @@ export class EdgeMetrics {
     this.totals.requests++;
     this.totals.byCacheStatus[status]++;
     this.totals.bytesSent += bodyBytes;
-    this.byStatus[status].inc();
-    if (bodyBytes > 0) this.bytes.inc(bodyBytes);
   }
 
   refused(): void {

@@ -31,11 +31,25 @@ export interface FastPathOptions {
   secret: { header: string; value: string } | null;
 }
 
-interface HeadMemo {
+/** A response head, and for a small body the head and body in one Buffer: one plain write per answer. */
+interface Answer {
+  head: Buffer;
+  whole: Buffer | null;
+}
+
+/** An object's answers for one Age and Date, by cache status (and 'close' for a last answer). */
+interface AnswerMemo {
   age: number;
   date: string;
-  head: Buffer | null;
+  answers: Map<string, Answer | null>;
 }
+
+/**
+ * Bodies up to this size are copied once a second behind their head (live parts and playlists, the
+ * LL-HLS load), so that each of their answers is one write of one Buffer, without the cork/writev
+ * bookkeeping per answer; larger ones (whole segments, VOD) are written head and body as they are.
+ */
+const WHOLE_ANSWER_MAX_BODY = 64 * 1024;
 
 interface OwnListeners {
   onData: (b: Buffer) => void;
@@ -56,11 +70,12 @@ function acceptable(obj: CachedObject, acceptEncoding: string | undefined): bool
 
 /**
  * Answers plain requests for proxied objects straight on the socket, before Node's HTTP machinery:
- * one parse of a GET/HEAD head, one cache lookup, one writev of a response head (built once per
- * object and second for hits) plus the cached body Buffer as it is, no copy. This is where the
- * edge spends its time under load, and Node's generic request and response objects cost more than
- * the answer itself. Misses wait for the proxy (coalesced like every other request) with the
- * connection's later requests held back, so answers keep their order.
+ * one parse of a GET/HEAD head, one cache lookup, one write of an answer built once per object,
+ * cache status and second (a small body is copied behind its head; a large one is written as it is
+ * after the head, no copy). This is where the edge spends its time under load, and Node's generic
+ * request and response objects cost more than the answer itself. Misses wait for the proxy
+ * (coalesced like every other request) with the connection's later requests held back, so answers
+ * keep their order; all waiters for one object get the same answer Buffers.
  *
  * Every connection starts here. The first request that is not plain (a range, a conditional
  * request, another method, an unusual or split head, a malformed target, the edge's own endpoints
@@ -73,7 +88,7 @@ export class FastPath {
   private readonly sockets = new Set<Socket>();
   /** Connections waiting on the proxy for an answer: not idle, so not ended on close. */
   private readonly busy = new Set<Socket>();
-  private readonly memos = new WeakMap<CachedObject, HeadMemo>();
+  private readonly memos = new WeakMap<CachedObject, AnswerMemo>();
   private readonly secret: Buffer | null;
   private readonly keepAliveHeader: string;
   private server: Server | null = null;
@@ -142,13 +157,13 @@ export class FastPath {
         const fresh = this.opts.fresh(target);
         // A coded object the client does not accept is answered (406) by the full path.
         const hit = fresh !== undefined && acceptable(fresh, head.acceptEncoding) ? fresh : undefined;
-        const hitHead = hit === undefined ? null : this.hitHead(hit);
+        const hitAnswer = hit === undefined ? null : this.answerOf(hit, 'HIT', false);
         if (!keptAlive) {
           keptAlive = true;
           socket.setTimeout(this.opts.keepAliveTimeoutMs);
         }
-        if (hit !== undefined && hitHead !== null) {
-          this.write(socket, hitHead, hit, head.method, 'HIT');
+        if (hit !== undefined && hitAnswer !== null) {
+          this.write(socket, hitAnswer, hit, head.method, 'HIT');
           offset = head.end;
           continue;
         }
@@ -170,13 +185,14 @@ export class FastPath {
             const obj = acceptable(served.object, acceptEncoding) ? served.object : makeNotAcceptable(served.object, this.opts.clock.now());
             // Draining: this answer is the connection's last, so the client reconnects elsewhere.
             const last = this.draining;
-            const text = this.buildHead(obj, served.cacheStatus, ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now()), this.date(), last);
-            if (text === null) {
+            // Every waiter of a held or coalesced request gets the same object: one head for all of them.
+            const answer = obj === served.object ? this.answerOf(obj, served.cacheStatus, last) : this.answerFor(obj, served.cacheStatus, ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now()), this.date(), last);
+            if (answer === null) {
               socket.end(UNSAFE_ANSWER);
               this.opts.onServed(served.cacheStatus, 0);
               return;
             }
-            this.write(socket, text, obj, method, served.cacheStatus);
+            this.write(socket, answer, obj, method, served.cacheStatus);
             if (last) socket.end();
             else take(rest);
           })
@@ -226,16 +242,20 @@ export class FastPath {
     return secretEquals(Buffer.from(secret, 'latin1'), this.secret);
   }
 
-  private write(socket: Socket, head: Buffer, obj: CachedObject, method: 'GET' | 'HEAD', status: CacheStatus): void {
+  private write(socket: Socket, answer: Answer, obj: CachedObject, method: 'GET' | 'HEAD', status: CacheStatus): void {
     if (method === 'HEAD') {
-      socket.write(head);
+      socket.write(answer.head);
       this.opts.onServed(status, 0);
       return;
     }
-    socket.cork();
-    socket.write(head);
-    socket.write(obj.body);
-    socket.uncork();
+    if (answer.whole !== null) {
+      socket.write(answer.whole);
+    } else {
+      socket.cork();
+      socket.write(answer.head);
+      socket.write(obj.body);
+      socket.uncork();
+    }
     this.opts.onServed(status, obj.body.length);
   }
 
@@ -248,15 +268,31 @@ export class FastPath {
     return this.dateText;
   }
 
-  /** The response head of a fresh hit, memoised per object until its Age or the Date changes. */
-  private hitHead(obj: CachedObject): Buffer | null {
+  /**
+   * An object's answer, memoised per object and cache status until its Age or the Date changes: every
+   * hit in that second, and every waiter of a held or coalesced request, gets the same Buffers.
+   */
+  private answerOf(obj: CachedObject, status: CacheStatus, last: boolean): Answer | null {
     const date = this.date();
     const age = ageSeconds(obj.storedAt, obj.upstreamAge, this.opts.clock.now());
-    const memo = this.memos.get(obj);
-    if (memo !== undefined && memo.age === age && memo.date === date) return memo.head;
-    const head = this.buildHead(obj, 'HIT', age, date);
-    this.memos.set(obj, { age, date, head });
-    return head;
+    let memo = this.memos.get(obj);
+    if (memo === undefined || memo.age !== age || memo.date !== date) {
+      memo = { age, date, answers: new Map() };
+      this.memos.set(obj, memo);
+    }
+    const key = last ? `${status} close` : status;
+    let answer = memo.answers.get(key);
+    if (answer === undefined) {
+      answer = this.answerFor(obj, status, age, date, last);
+      memo.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  private answerFor(obj: CachedObject, status: CacheStatus, age: number, date: string, last: boolean): Answer | null {
+    const head = this.buildHead(obj, status, age, date, last);
+    if (head === null) return null;
+    return { head, whole: obj.body.length <= WHOLE_ANSWER_MAX_BODY ? Buffer.concat([head, obj.body]) : null };
   }
 
   /** The same headers as the full path's writeObject, in one Buffer; null if a value is unsafe raw. */

@@ -1,6 +1,6 @@
 /**
  * The kind of a failed request, as the report counts them. HTTP statuses become http_4xx/http_5xx; network
- * failures are told apart by the error codes Node and undici give them.
+ * failures are told apart by the error codes Node, undici and the load test's own connections give them.
  */
 export type ErrorKind = 'http_4xx' | 'http_5xx' | 'http_other' | 'timeout' | 'connect' | 'reset' | 'parse' | 'other';
 
@@ -13,7 +13,7 @@ export function statusErrorKind(status: number): ErrorKind | undefined {
   return 'http_other';
 }
 
-const CONNECT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT = new Set(['ECONNREFUSED', 'CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH']);
 

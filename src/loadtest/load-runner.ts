@@ -1,6 +1,6 @@
-import { Agent, type Dispatcher } from 'undici';
 import type { Clock } from '../shared/clock';
-import { MediaFetcher, type FetchedEvent } from './media-fetcher';
+import { ConnectionPool } from './connection-pool';
+import { MediaFetcher, USER_AGENT, type FetchedEvent } from './media-fetcher';
 import { Results } from './results';
 import { StopSignal } from './stop-signal';
 import { seededRandom, type RandomSource } from './think-time';
@@ -8,8 +8,9 @@ import type { Viewer } from './viewer-context';
 
 /**
  * Runs a load test: `threads` viewers started evenly over the ramp-up (viewer i at i × rampup / threads, as a
- * JMeter thread group does), all stopped when `duration` has passed since the start. Every viewer shares one
- * undici Agent (a keep-alive pool per origin), so thousands of viewers cost sockets and timers, not threads.
+ * JMeter thread group does), all stopped when `duration` has passed since the start. The viewers' keep-alive
+ * connections (ConnectionPool) cost a socket each and a few allocations per request, so thousands of viewers
+ * cost sockets and timers, not threads, and little CPU beside the tier being measured.
  */
 export interface LoadRunnerOptions {
   threads: number;
@@ -17,7 +18,7 @@ export interface LoadRunnerOptions {
   durationMs: number;
   viewer: Viewer;
   clock: Clock;
-  /** Keep-alive connections per origin. */
+  /** Keep-alive connections per origin (0 = one per viewer). */
   connections: number;
   /** Connect, header and body-idle timeout per request (ms). */
   timeoutMs: number;
@@ -60,13 +61,8 @@ export class LoadRunner {
     const startedAt = o.clock.now();
     const results = new Results(startedAt);
     this.results = results;
-    const agent: Dispatcher = new Agent({
-      connections: o.connections,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: o.timeoutMs },
-    });
-    const fetcher = new MediaFetcher({ dispatcher: agent, results, clock: o.clock, headers: o.headers, timeoutMs: o.timeoutMs, onFetched: o.onFetched });
+    const pool = new ConnectionPool({ connections: o.connections, headers: { 'user-agent': USER_AGENT, ...o.headers }, timeoutMs: o.timeoutMs });
+    const fetcher = new MediaFetcher({ pool, results, clock: o.clock, onFetched: o.onFetched });
     const stopTimer = setTimeout(() => this.signal.stop(), o.durationMs);
     const viewers: Promise<void>[] = [];
     for (let i = 0; i < o.threads; i++) {
@@ -83,9 +79,9 @@ export class LoadRunner {
     await Promise.race([all, grace]);
     clearTimeout(graceTimer);
     this.signal.abort();
+    pool.destroy();
     await all;
     const endedAt = o.clock.now();
-    await agent.destroy().catch(() => undefined);
     return { results, startedAt, endedAt, reason: this.reason };
   }
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { request, type Dispatcher } from 'undici';
 import type { Clock } from '../shared/clock';
+import type { ConnectionPool } from './connection-pool';
 import { networkErrorKind, statusErrorKind } from './error-kind';
 import type { RequestType, Results, Sample } from './results';
 
@@ -15,13 +15,10 @@ export interface FetchedEvent extends Sample {
 }
 
 export interface MediaFetcherOptions {
-  dispatcher: Dispatcher;
+  /** The viewers' connections (their request headers and timeouts). */
+  pool: ConnectionPool;
   results: Results;
   clock: Clock;
-  /** Extra request headers (e.g. a CDN/edge secret). */
-  headers?: Record<string, string>;
-  /** Header and body-idle timeout (ms). */
-  timeoutMs: number;
   /** Called for every recorded request (tests use it to check the order of requests). */
   onFetched?: (e: FetchedEvent) => void;
   /** High-resolution timer for response times (ms); defaults to performance.now. */
@@ -31,14 +28,12 @@ export interface MediaFetcherOptions {
 export type Fetched<T> = { ok: true; value: T; status: number } | { ok: false; status?: number; stopped?: boolean };
 
 // The reference plan's User-Agent (an iPhone), so CDN logs look like the workshop's.
-const USER_AGENT = 'Mozilla/5.0 (iPhone; CPU iPhone OS 5_1 like Mac OS X) AppleWebKit/534.46 (KHTML, like Gecko) Version/5.1 Mobile/9B179 Safari/7534.48.3 spherecast-loadtest';
+export const USER_AGENT = 'Mozilla/5.0 (iPhone; CPU iPhone OS 5_1 like Mac OS X) AppleWebKit/534.46 (KHTML, like Gecko) Version/5.1 Mobile/9B179 Safari/7534.48.3 spherecast-loadtest';
 
 export class MediaFetcher {
-  private readonly headers: Record<string, string>;
   private readonly timer: () => number;
 
   constructor(private readonly o: MediaFetcherOptions) {
-    this.headers = { 'user-agent': USER_AGENT, ...o.headers };
     this.timer = o.timer ?? (() => performance.now());
   }
 
@@ -59,25 +54,12 @@ export class MediaFetcher {
     let bytes = 0;
     let cacheStatus: string | undefined;
     try {
-      const res = await request(url, {
-        method: 'GET',
-        headers: this.headers,
-        dispatcher: this.o.dispatcher,
-        signal,
-        headersTimeout: this.o.timeoutMs,
-        bodyTimeout: this.o.timeoutMs,
-      });
-      status = res.statusCode;
-      const cs = res.headers['x-media-cache-status'];
-      if (cs !== undefined) cacheStatus = String(cs).toUpperCase();
-      let text = '';
-      if (parse && status >= 200 && status < 300) {
-        const buf = Buffer.from(await res.body.arrayBuffer());
-        bytes = buf.length;
-        text = buf.toString('utf8');
-      } else {
-        for await (const chunk of res.body) bytes += (chunk as Buffer).length;
-      }
+      if (signal.aborted) return { ok: false, stopped: true };
+      const res = await this.o.pool.get(viewer, url, parse !== undefined);
+      status = res.status;
+      cacheStatus = res.cacheStatus;
+      bytes = res.bytes;
+      const text = parse && res.body !== undefined && status >= 200 && status < 300 ? res.body.toString('utf8') : '';
       const ms = this.timer() - t0;
       const httpError = statusErrorKind(status);
       if (httpError) {

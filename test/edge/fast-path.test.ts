@@ -182,3 +182,38 @@ t.test('a connection that sends nothing is closed after the header timeout', asy
   });
   t.ok(closed, 'the edge closed the idle connection');
 });
+
+t.test('answers built once per object and second: waiters and hits get whole, current answers, small and large bodies alike', async (t) => {
+  const large = 'L'.repeat(100 * 1024);
+  const up = await startUpstream(t, {
+    '/hls/p.m4s': { body: 'part-p', headers: { 'content-type': 'video/iso.segment', 'cache-control': 'max-age=60' }, delayMs: 150 },
+    '/hls/big.ts': { body: large, headers: { 'content-type': 'video/mp2t', 'cache-control': 'max-age=60' } },
+  });
+  const clock = new ManualClock();
+  const { url } = await startEdgeInProcess(t, { ORIGINS: up.url }, clock);
+  const port = Number(new URL(url).port);
+  // Five connections wait on one coalesced miss: each gets the whole answer, then a hit behind it.
+  const waiting = await Promise.all(Array.from({ length: 5 }, () => exchange(port, [get('/hls/p.m4s') + get('/hls/p.m4s')], ['GET', 'GET'])));
+  t.equal(up.count('/hls/p.m4s'), 1, 'one upstream request');
+  for (const { answers } of waiting) {
+    t.same(answers.map((a) => [a.status, a.body, a.headers['content-length'], a.headers['age']]), [
+      [200, 'part-p', '6', '0'],
+      [200, 'part-p', '6', '0'],
+    ]);
+    t.equal(answers[1]!.headers['x-media-cache-status'], 'HIT');
+  }
+  const big = (await exchange(port, [get('/hls/big.ts') + get('/hls/big.ts') + 'HEAD /hls/big.ts HTTP/1.1\r\nHost: edge\r\n\r\n' + get('/hls/p.m4s')], ['GET', 'GET', 'HEAD', 'GET'])).answers;
+  t.same(big.map((a) => [a.status, a.body.length, a.body === large || a.body === '' || a.body === 'part-p']), [
+    [200, large.length, true],
+    [200, large.length, true],
+    [200, 0, true],
+    [200, 6, true],
+  ], 'a large body after its head, HEAD without a body, and the next answer in place');
+  // Two seconds later the same objects answer with their new Age and Date.
+  const before = big[3]!.headers['date'];
+  clock.advance(2000);
+  const later = (await exchange(port, [get('/hls/p.m4s') + get('/hls/big.ts')], ['GET', 'GET'])).answers;
+  t.same(later.map((a) => [a.headers['age'], a.headers['x-media-cache-status']]), [['2', 'HIT'], ['2', 'HIT']]);
+  t.not(later[0]!.headers['date'], before, 'a new Date');
+  t.equal(later[0]!.body, 'part-p');
+});

@@ -16,6 +16,7 @@ t.test('network failures are told apart by code, also inside undici\'s cause cha
   const err = (code: string) => Object.assign(new Error(code), { code });
   t.equal(networkErrorKind(err('ECONNREFUSED')), 'connect');
   t.equal(networkErrorKind(err('UND_ERR_CONNECT_TIMEOUT')), 'connect');
+  t.equal(networkErrorKind(err('CONNECT_TIMEOUT')), 'connect');
   t.equal(networkErrorKind(err('UND_ERR_HEADERS_TIMEOUT')), 'timeout');
   t.equal(networkErrorKind(err('UND_ERR_BODY_TIMEOUT')), 'timeout');
   t.equal(networkErrorKind(err('ECONNRESET')), 'reset');
