@@ -62,6 +62,11 @@ export class LiveMaster {
     return this.write();
   }
 
+  /** The variants the master lists now (as measured), in its order. */
+  get listedVariants(): Variant[] {
+    return [...this.variants.values()].flatMap((v) => (v.listed ? [v.listed] : []));
+  }
+
   /** URIs of the variants the master lists now, in its order. */
   get listedUris(): string[] {
     return [...this.variants].filter(([, v]) => v.listed).map(([uri]) => uri);
