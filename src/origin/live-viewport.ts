@@ -45,7 +45,7 @@ export class LiveViewport {
   constructor(private readonly opts: LiveViewportOptions) {
     const [first, ...rest] = opts.renditions;
     this.log = opts.log.child({ component: 'viewport', stream: opts.name });
-    this.master = new LiveMaster({ masterPath: join(opts.hlsDir, viewportMasterFile(opts.name)), variantUri: first!.uri, info: first!.info, ...(opts.videoLayout ? { videoLayout: true } : {}) });
+    this.master = new LiveMaster({ masterPath: join(opts.hlsDir, viewportMasterFile(opts.name)), variantUri: first!.uri, info: first!.info, distinctBandwidths: true, ...(opts.videoLayout ? { videoLayout: true } : {}) });
     for (const r of rest) this.master.addVariant(r.uri, r.info);
   }
 

@@ -52,6 +52,7 @@ t.test('the listing parses with the player\'s parser and names both renditions a
   t.same(listing.renditions.map((x) => [x.yaw, x.uri, x.width, x.height]), [[0, 'vp_yaw-000/index.m3u8', 512, 256], [180, 'vp_yaw-180/index.m3u8', 512, 256]]);
   const vm = await master('/hls/vp_viewport.m3u8');
   t.same(vm.variants.map((v) => v.uri), listing.renditions.map((x) => x.uri), 'the viewport master lists the same renditions');
+  t.equal(new Set(vm.variants.map((v) => v.bandwidth)).size, vm.variants.length, 'no two BANDWIDTHs alike (hls.js folds alike variants into one level)');
   for (const v of vm.variants) t.ok(v.bandwidth > 0 && v.averageBandwidth! <= v.bandwidth, `${v.uri} measured: ${v.bandwidth}`);
   // The listing is rewritten after the master, so it can only trail it.
   for (const [i, x] of listing.renditions.entries()) t.ok(x.bandwidth > 0 && x.bandwidth <= vm.variants[i]!.bandwidth, `${x.uri} bandwidth ${x.bandwidth} as measured`);
