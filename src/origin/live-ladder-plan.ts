@@ -2,9 +2,9 @@ import { fitToBox, type EncodedRendition, type VideoRung } from '../shared/abr-l
 
 /**
  * A rung of one stream's live ladder; its name (`<height>p`, or `yaw-<degrees>` for a viewport rung) is also its
- * folder's suffix. `roi`: addroi filters of a viewport rung (live-viewport-plan.ts).
+ * folder's suffix. A viewport rung (live-viewport-plan.ts) has the `yaw` it favours and its addroi filters (`roi`).
  */
-export type LadderRung = EncodedRendition & { readonly roi?: string };
+export type LadderRung = EncodedRendition & { readonly yaw?: number; readonly roi?: string };
 
 /** As the transcoder's renditions: peaks up to 10 % over the target, a VBV of one second... */
 const MAXRATE_FACTOR = 1.1;

@@ -8,7 +8,7 @@ import { flvHeader, FLV_VIDEO } from './flv-writer';
 import { VARIANT_PLAYLIST } from './hls-leftovers';
 import { LadderEncoder } from './ladder-encoder';
 import { planLiveLadder, type LadderRung } from './live-ladder-plan';
-import { planLiveViewport, type LiveViewportSettings, type ViewportRung } from './live-viewport-plan';
+import { planLiveViewport, type LiveViewportSettings } from './live-viewport-plan';
 import { LiveViewport, removeViewportFiles } from './live-viewport';
 import type { LiveMaster } from './live-master';
 import { MediaInfo, type TagKind } from './media-info';
@@ -198,7 +198,7 @@ export class LiveLadder {
     const o = this.opts;
     const source = o.source.packager;
     const timeBase = source.timeBase;
-    const made = plan.map((p) => ({ plan: p, variant: `${o.name}_${p.name}`, info: new MediaInfo(), yaw: (p as Partial<ViewportRung>).yaw }));
+    const made = plan.map((p) => ({ plan: p, variant: `${o.name}_${p.name}`, info: new MediaInfo(), yaw: p.yaw }));
     const viewport = made.filter((m) => m.yaw !== undefined);
     if (viewport.length) {
       this.viewport = new LiveViewport({ hlsDir: o.hlsDir, name: o.name, renditions: viewport.map((m) => ({ yaw: m.yaw!, uri: uriOf(m.variant), info: m.info })), ...(o.videoLayout ? { videoLayout: true } : {}), log: o.log });

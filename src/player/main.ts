@@ -133,7 +133,7 @@ function main(): void {
   } else if (started3d && engine === 'hls.js') {
     // A VOD asset with viewport renditions plays those, chosen by where the viewer looks; most streams have none
     // (one small request to find out).
-    void fetchViewportSource(options.url).then((found) => {
+    void fetchViewportSource(url).then((found) => {
       if ('listing' in found) controller!.useViewport({ source: found, viewYaw: () => viewYaw(started3d) });
       controller!.start();
     });
