@@ -2,7 +2,7 @@
 // publishes: a 512x256 (2:1 mono equirect) stream gets K=2 yaw-biased renditions at its own size from the live
 // ladder's ffmpeg (LIVE_LADDER empty), listed in <name>.viewport.json and <name>_viewport.m3u8 and never in the
 // stream's master; each is LL-HLS with its keyframes at the source's times (ffprobe); the listing parses with the
-// player's parser and goes when the stream ends. A flat stream gets none.
+// player's parser and goes when the stream ends or its encoder dies. A flat stream gets none.
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { parse } from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types';
 import { llPlaylistViolations } from '../fixtures/ll-playlist-rules';
 import { parseViewportListing } from '../../src/shared/layout/viewport-listing';
-import { ffprobeJson, publish, startOrigin, waitFor, type Origin, type Publisher } from './origin-harness';
+import { ffmpegChildren, ffprobeJson, publish, startOrigin, waitFor, type Origin, type Publisher } from './origin-harness';
 
 const env = { HLS_FRAGMENT: '1', HLS_PLAYLIST_LENGTH: '8', RECORD: 'off', LIVE_VIEWPORT_RENDITIONS: '2', LIVE_LADDER_PRESET: 'ultrafast', THUMBNAIL_INTERVAL: '0' };
 const SOURCE = 'vp_1280';
@@ -125,5 +125,21 @@ t.test('the listing and the viewport master go when the stream ends', async (t) 
   await waitFor('the listing removed', async () => ((await get('/hls/vp.viewport.json')).status === 404 ? true : undefined), 20_000, 200);
   t.equal((await get('/hls/vp_viewport.m3u8')).status, 404);
   for (const v of VIEWPORT) t.match(await text(`/hls/${v}/index.m3u8`), /#EXT-X-ENDLIST/, `${v} ended`);
+});
+
+t.test('an encoder killed: the listing and the viewport master go, the source plays on', async (t) => {
+  publish(t, origin.rtmp('vp2'), { size: '512x256', gop: 30 });
+  await waitFor('the second listing', async () => ((await get('/hls/vp2.viewport.json')).ok ? true : undefined), 60_000, 300);
+  const [encoder] = ffmpegChildren(origin.proc.pid!);
+  t.ok(encoder, 'one ladder ffmpeg');
+  process.kill(encoder!, 'SIGKILL');
+  await waitFor('the listing removed', async () => ((await get('/hls/vp2.viewport.json')).status === 404 ? true : undefined), 20_000, 200);
+  t.equal((await get('/hls/vp2_viewport.m3u8')).status, 404);
+  const first = (await media('vp2_1280')).mediaSequenceBase! + segmentCount(await media('vp2_1280'));
+  await waitFor('the source moves on', async () => {
+    const p = await media('vp2_1280');
+    return p.mediaSequenceBase! + segmentCount(p) > first + 1 ? true : undefined;
+  }, 20_000, 300);
+  t.same((await master('/hls/vp2.m3u8')).variants.map((v) => v.uri), ['vp2_1280/index.m3u8']);
   t.equal(await origin.stop(), 0);
 });
