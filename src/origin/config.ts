@@ -3,6 +3,8 @@ import { playbackSettings } from '../shared/playback/playback-settings';
 import { setting } from '../shared/config/config';
 import { bool, decimal, integer, json, list, oneOf, optionalHttpUrl, pattern, port, seconds, size, string } from '../shared/config/parsers';
 import { parseVideoRungs, X264_PRESETS } from '../shared/abr-ladder';
+import { viewportCount } from '../shared/config/viewport-count';
+import { VIEWPORT_RENDITIONS_MAX } from '../shared/layout/viewport-listing';
 
 /** LIVE_LADDER as canonical JSON text ('' = off), so --help shows what it takes; read with parseVideoRungs. */
 const liveLadderText = (raw: unknown): string => {
@@ -30,6 +32,9 @@ export const originSchema = {
   liveLadder: setting('LIVE_LADDER', '', liveLadderText, 'live ABR ladder (HLS_FORMAT=fmp4, H.264 sources) as JSON like LADDER without the audio entry: [{"width":640,"height":360,"bitrate":"500k"},...]; one ffmpeg per stream encodes every rung smaller than the source (fitted to its aspect) with keyframes at the source\'s, carrying its audio; empty = off'),
   liveLadderPreset: setting('LIVE_LADDER_PRESET', 'veryfast' as (typeof X264_PRESETS)[number], oneOf(X264_PRESETS), 'x264 preset of the live ladder\'s renditions (tuned for zero latency)'),
   liveLadderMaxLag: setting('LIVE_LADDER_MAX_LAG', 6, seconds({ min: 0.5, max: 600 }), 'a stream\'s ladder encoder that trails the source by more than this (seconds of media) is slower than real time: it is stopped and its renditions leave the master'),
+  liveViewportRenditions: setting('LIVE_VIEWPORT_RENDITIONS', 0, viewportCount, `K orientation-biased live renditions of 2:1 mono equirect streams (0 = none, else 2 to ${VIEWPORT_RENDITIONS_MAX}; HLS_FORMAT=fmp4, H.264 sources): encoded by the live ladder's ffmpeg at the source's size, 360/K degrees of yaw apart, each with more bits (x264 region of interest) over the 90 + 360/K degrees a viewer facing it sees; listed in /hls/<name>.viewport.json and /hls/<name>_viewport.m3u8 while the stream is live, never in /hls/<name>.m3u8; the player picks one by where the viewer looks`),
+  viewportBitrateShare: setting('VIEWPORT_BITRATE_SHARE', 0.4, decimal({ min: 0.05, max: 2 }), 'bitrate of each live viewport rendition as a share of the source\'s video bitrate (its onMetaData videodatarate; 0.1 bit per pixel per frame when it declares none), as the transcoder\'s setting of the same name'),
+  viewportQoffset: setting('VIEWPORT_QOFFSET', -0.3, decimal({ min: -1, max: 0 }), 'quantiser offset of the favoured band of a live viewport rendition (ffmpeg addroi; x264 scales -1..0 to -51..0 QP), as the transcoder\'s setting of the same name'),
   defaultProjection: setting('DEFAULT_PROJECTION', 'auto' as 'auto' | 'flat' | 'equirect' | 'equirect180' | 'cubemap' | 'eac', oneOf(['auto', 'flat', 'equirect', 'equirect180', 'cubemap', 'eac'] as const), 'projection of a stream that names none (publish URL ?projection=, STREAM_LAYOUTS); auto = a 2:1 picture is mono equirect, anything else flat'),
   streamLayouts: setting('STREAM_LAYOUTS', [] as readonly string[], list(pattern(/^[A-Za-z0-9_*?-]{1,64}=[A-Za-z0-9./-]{1,64}$/, 'pattern=projection[/stereo[/yaw[/pitch]]]')), 'comma-separated layouts by stream name pattern, e.g. cam360-*=equirect/top-bottom,vr180=equirect180/side-by-side/0/-10; a publish URL\'s ?projection=&stereo=&yaw=&pitch= wins'),
   hlsVideoLayout: setting('HLS_VIDEO_LAYOUT', false, bool, 'write REQ-VIDEO-LAYOUT (projection and stereo, for Apple Vision Pro) on the live master\'s variant, which makes it EXT-X-VERSION 12; off by default because a client that does not know a REQ- attribute must skip that variant'),

@@ -26,11 +26,12 @@ const STDERR_KEEP = 4096;
  * FLV on its own pipe. Keyframes are forced at the source's keyframes and nowhere else, so every
  * rendition cuts segments and independent parts at the same times; timestamps are kept (copyts)
  * and frames passed through (no dropping or duplicating), so equal pictures have equal times.
- * The source's audio is copied into every rung unchanged.
+ * The source's audio is copied into every rung unchanged. A viewport rung's addroi filters (`roi`) follow its
+ * scale.
  */
 export function ladderEncoderArgs(rungs: readonly LadderRung[], preset: string): string[] {
   const split = rungs.length > 1 ? `[0:v:0]split=${rungs.length}${rungs.map((_, i) => `[s${i}]`).join('')};` : '';
-  const scales = rungs.map((r, i) => `${rungs.length > 1 ? `[s${i}]` : '[0:v:0]'}scale=${r.width}:${r.height},format=yuv420p[v${i}]`).join(';');
+  const scales = rungs.map((r, i) => `${rungs.length > 1 ? `[s${i}]` : '[0:v:0]'}scale=${r.width}:${r.height},format=yuv420p${r.roi ? `,${r.roi}` : ''}[v${i}]`).join(';');
   const args = [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
     // A short probe: the configuration tags come first, so stream parameters are known at once.
@@ -43,6 +44,8 @@ export function ladderEncoderArgs(rungs: readonly LadderRung[], preset: string):
     args.push(
       '-map', `[v${i}]`, '-map', '0:a:0?',
       '-c:v', 'libx264', '-preset', preset, '-tune', 'zerolatency',
+      // Regions of interest need adaptive quantisation, which the fastest presets turn off.
+      ...(r.roi ? ['-aq-mode', 'variance'] : []),
       '-b:v', String(r.bitrate), '-maxrate', String(r.maxrate), '-bufsize', String(r.bufsize),
       '-force_key_frames', 'source', '-forced-idr', '1', '-x264-params', 'keyint=infinite:scenecut=0',
       // The source's own timestamps, not rounded to 1/frame rate (the encoder's default time base).

@@ -1,7 +1,10 @@
 import { fitToBox, type EncodedRendition, type VideoRung } from '../shared/abr-ladder';
 
-/** A rung of one stream's live ladder; its name (`<height>p`) is also its folder's suffix. */
-export type LadderRung = EncodedRendition;
+/**
+ * A rung of one stream's live ladder; its name (`<height>p`, or `yaw-<degrees>` for a viewport rung) is also its
+ * folder's suffix. A viewport rung (live-viewport-plan.ts) has the `yaw` it favours and its addroi filters (`roi`).
+ */
+export type LadderRung = EncodedRendition & { readonly yaw?: number; readonly roi?: string };
 
 /** As the transcoder's renditions: peaks up to 10 % over the target, a VBV of one second... */
 const MAXRATE_FACTOR = 1.1;

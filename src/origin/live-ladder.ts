@@ -8,6 +8,8 @@ import { flvHeader, FLV_VIDEO } from './flv-writer';
 import { VARIANT_PLAYLIST } from './hls-leftovers';
 import { LadderEncoder } from './ladder-encoder';
 import { planLiveLadder, type LadderRung } from './live-ladder-plan';
+import { planLiveViewport, type LiveViewportSettings } from './live-viewport-plan';
+import { LiveViewport, removeViewportFiles } from './live-viewport';
 import type { LiveMaster } from './live-master';
 import { MediaInfo, type TagKind } from './media-info';
 import { LivePackager } from './packager/live-packager';
@@ -24,6 +26,8 @@ export interface LiveLadderSettings {
   /** Largest FLV tag taken back from ffmpeg (RTMP_MAX_MESSAGE). */
   readonly maxTagBytes: number;
   readonly ffmpegPath: string;
+  /** LIVE_VIEWPORT_RENDITIONS (count 0 = none): viewport rungs of a 2:1 mono equirect source, beside the ladder's. */
+  readonly viewport?: LiveViewportSettings;
 }
 
 export interface LiveLadderOptions extends LiveLadderSettings {
@@ -34,6 +38,8 @@ export interface LiveLadderOptions extends LiveLadderSettings {
   readonly playlistSeconds: number;
   readonly source: { readonly packager: LivePackager; readonly variant: string; readonly info: MediaInfo };
   readonly master: LiveMaster;
+  /** HLS_VIDEO_LAYOUT, for the viewport master as for the stream's. */
+  readonly videoLayout?: boolean;
   readonly deleter: DelayedUnlink;
   /** The ladder's renditions were dropped: `behind` real time, or the encoder `exited`. */
   readonly onDropped?: (reason: 'behind' | 'exited') => void;
@@ -48,11 +54,14 @@ export interface LadderStat {
   /** Seconds of media the encoder trails the source by (while running). */
   readonly lagSeconds: number;
   readonly reason?: string;
-  readonly renditions: ReadonlyArray<{ name: string; width: number; height: number; bitrate: number; listed: boolean }>;
+  /** `listed`: in the stream's master, or for a viewport rendition (`yaw`) in the viewport master. */
+  readonly renditions: ReadonlyArray<{ name: string; width: number; height: number; bitrate: number; listed: boolean; yaw?: number }>;
 }
 
 interface Rung {
   readonly plan: LadderRung;
+  /** A viewport rung's yaw: listed in the viewport master, not the stream's. */
+  readonly yaw?: number;
   /** Folder under the HLS folder: `<name>_<rung name>`. */
   readonly variant: string;
   readonly info: MediaInfo;
@@ -78,7 +87,9 @@ const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
  * (EXT-X-RENDITION-REPORT). The ladder starts at the source's first keyframe and stops with the
  * stream; an encoder that trails the source by more than LIVE_LADDER_MAX_LAG, or dies, is killed
  * and its renditions leave the master while the source plays on. Rungs are not recorded: the
- * recording is the source, from which the transcoder makes the VOD ladder.
+ * recording is the source, from which the transcoder makes the VOD ladder. With
+ * LIVE_VIEWPORT_RENDITIONS the same ffmpeg also encodes the viewport rungs of a 2:1 mono equirect
+ * source (live-viewport-plan.ts), listed apart from the stream's master (live-viewport.ts).
  */
 export class LiveLadder {
   private state: LadderState = 'waiting';
@@ -98,6 +109,7 @@ export class LiveLadder {
   private startLagMs?: number;
   private starting?: Promise<void>;
   private closing?: Promise<void>;
+  private viewport?: LiveViewport;
 
   constructor(private readonly opts: LiveLadderOptions) {
     this.log = opts.log.child({ component: 'ladder', stream: opts.name });
@@ -107,6 +119,7 @@ export class LiveLadder {
   setLayout(layout: StreamLayout): void {
     this.layout = layout;
     for (const r of this.rungs) r.packager.setLayout(layout);
+    this.viewport?.setLayout(layout);
   }
 
   /** Every FLV tag of the source (`tag` is the whole tag, header included). */
@@ -137,12 +150,12 @@ export class LiveLadder {
   }
 
   get stat(): LadderStat {
-    const listed = new Set(this.opts.master.listedUris);
+    const listed = new Set([...this.opts.master.listedUris, ...(this.viewport?.listedUris ?? [])]);
     return {
       state: this.state,
       lagSeconds: this.state === 'running' ? Math.max(0, this.lagMs) / 1000 : 0,
       ...(this.reason ? { reason: this.reason } : {}),
-      renditions: this.rungs.map((r) => ({ name: r.plan.name, width: r.plan.width, height: r.plan.height, bitrate: r.plan.bitrate, listed: listed.has(uriOf(r.variant)) })),
+      renditions: this.rungs.map((r) => ({ name: r.plan.name, width: r.plan.width, height: r.plan.height, bitrate: r.plan.bitrate, listed: listed.has(uriOf(r.variant)), ...(r.yaw !== undefined ? { yaw: r.yaw } : {}) })),
     };
   }
 
@@ -155,10 +168,15 @@ export class LiveLadder {
       this.log.warn({ code: 'SC_ERR_LIVE_LADDER' }, scError('SC_ERR_LIVE_LADDER', this.opts.name, `${this.reason}: no ladder, the source plays alone`).message);
       return;
     }
-    const plan = planLiveLadder(video, this.opts.rungs);
+    // Whatever an earlier publish of this name left (a crash) goes before anything new is listed.
+    const cleared = this.opts.viewport?.count ? removeViewportFiles(this.opts.hlsDir, this.opts.name, this.log) : Promise.resolve();
+    const ladder = planLiveLadder(video, this.opts.rungs);
+    const viewport = this.opts.viewport ? planLiveViewport({ ...video, frameRate: this.opts.source.info.frameRate }, this.layout, this.opts.source.info.declaredVideoBitrate ?? 0, this.opts.viewport) : [];
+    if (this.opts.viewport?.count && !viewport.length) this.log.info({ source: `${video.width}x${video.height}` }, 'no viewport renditions: the source is not a 2:1 mono equirect picture');
+    const plan = [...ladder, ...viewport];
     if (!plan.length) {
       this.state = 'off';
-      this.reason = `no rung below the source's ${video.width}x${video.height}`;
+      this.reason = `no rung below the source's ${video.width}x${video.height}${this.opts.viewport?.count ? ' and no viewport renditions' : ''}`;
       this.log.info({ source: `${video.width}x${video.height}` }, `live ladder off: ${this.reason}`);
       return;
     }
@@ -167,7 +185,7 @@ export class LiveLadder {
     this.sourceDts = dts;
     const header = flvHeader(!!this.audioConfig, true);
     for (const t of [header, this.audioConfig, this.videoConfig, keyTag]) if (t) this.hold(t);
-    this.starting = this.start(plan).catch((err) => this.drop('exited', `cannot start: ${(err as Error).message}`));
+    this.starting = cleared.then(() => this.start(plan)).catch((err) => this.drop('exited', `cannot start: ${(err as Error).message}`));
   }
 
   private hold(tag: Buffer): void {
@@ -180,11 +198,15 @@ export class LiveLadder {
     const o = this.opts;
     const source = o.source.packager;
     const timeBase = source.timeBase;
-    this.rungs = plan.map((p) => {
-      const variant = `${o.name}_${p.name}`;
-      const info = new MediaInfo();
+    const made = plan.map((p) => ({ plan: p, variant: `${o.name}_${p.name}`, info: new MediaInfo(), yaw: p.yaw }));
+    const viewport = made.filter((m) => m.yaw !== undefined);
+    if (viewport.length) {
+      this.viewport = new LiveViewport({ hlsDir: o.hlsDir, name: o.name, renditions: viewport.map((m) => ({ yaw: m.yaw!, uri: uriOf(m.variant), info: m.info })), ...(o.videoLayout ? { videoLayout: true } : {}), log: o.log });
+    }
+    this.rungs = made.map(({ plan: p, variant, info, yaw }) => {
       const uri = uriOf(variant);
-      o.master.addVariant(uri, info);
+      const vp = yaw !== undefined ? this.viewport : undefined;
+      if (!vp) o.master.addVariant(uri, info);
       const packager = new LivePackager({
         hlsDir: o.hlsDir,
         name: o.name,
@@ -193,23 +215,24 @@ export class LiveLadder {
         partSeconds: o.partSeconds,
         playlistSeconds: o.playlistSeconds,
         info,
-        master: { update: (segments) => o.master.updateVariant(uri, segments) },
+        master: { update: (segments) => (vp ? vp.update(uri, segments) : o.master.updateVariant(uri, segments)) },
         deleter: o.deleter,
         clock: o.clock,
         log: o.log,
         ...(timeBase ? { timeBase } : {}),
         minFirstMsn: source.firstMsn,
       });
-      return { plan: p, variant, info, packager };
+      return { plan: p, variant, info, packager, ...(yaw !== undefined ? { yaw } : {}) };
     });
     await Promise.all(this.rungs.map((r) => r.packager.start()));
     if (this.state !== 'starting') {
       await Promise.all(this.rungs.map((r) => r.packager.close()));
+      await this.viewport?.remove();
       return;
     }
     if (this.layout) this.setLayout(this.layout);
     this.reportPeers(o.source.variant, source.rendition);
-    for (const r of this.rungs) this.reportPeers(r.variant, r.packager.rendition);
+    for (const r of this.rungs) this.reportPeers(r.variant, r.packager.rendition, r.yaw);
     const encoder = new LadderEncoder({
       ffmpegPath: o.ffmpegPath,
       rungs: plan,
@@ -241,11 +264,16 @@ export class LiveLadder {
     rung.packager.write(dts, body, kind);
   }
 
-  /** This rendition's playlist reports every other rendition of the stream the master lists. */
-  private reportPeers(self: string, rendition: LiveRendition | undefined): void {
+  /**
+   * This rendition's playlist reports every other rendition its master lists: the stream's master for the source
+   * and the ladder, the viewport master for a viewport rendition.
+   */
+  private reportPeers(self: string, rendition: LiveRendition | undefined, yaw?: number): void {
     rendition?.setRenditionReports(() => {
-      const listed = new Set(this.opts.master.listedUris);
-      const all = [{ variant: this.opts.source.variant, r: this.opts.source.packager.rendition }, ...this.live().map((x) => ({ variant: x.variant, r: x.packager.rendition }))];
+      const viewport = yaw !== undefined;
+      const listed = new Set(viewport ? this.viewport?.listedUris : this.opts.master.listedUris);
+      const source = viewport ? [] : [{ variant: this.opts.source.variant, r: this.opts.source.packager.rendition }];
+      const all = [...source, ...this.live().filter((x) => (x.yaw !== undefined) === viewport).map((x) => ({ variant: x.variant, r: x.packager.rendition }))];
       const out: RenditionReport[] = [];
       for (const { variant, r } of all) {
         const last = r?.lastPart;
@@ -294,10 +322,14 @@ export class LiveLadder {
     this.opts.onDropped?.(reason);
     this.encoder?.kill();
     const rungs = this.rungs;
-    this.closing = Promise.all(rungs.map(async (r) => {
-      await this.opts.master.removeVariant(uriOf(r.variant)).catch((e) => this.log.error({ err: e }, 'cannot rewrite the master'));
-      if (closeRungs) await r.packager.close();
-    })).then(() => undefined);
+    const viewport = this.viewport;
+    this.closing = Promise.all([
+      viewport?.remove(),
+      ...rungs.map(async (r) => {
+        if (r.yaw === undefined) await this.opts.master.removeVariant(uriOf(r.variant)).catch((e) => this.log.error({ err: e }, 'cannot rewrite the master'));
+        if (closeRungs) await r.packager.close();
+      }),
+    ]).then(() => undefined);
   }
 
   /** The stream ended: ffmpeg flushes its last frames, then every rung's playlist gets ENDLIST. */
@@ -309,6 +341,8 @@ export class LiveLadder {
     if (wasRunning) {
       await this.encoder?.close(CLOSE_GRACE_MS);
       await Promise.all(this.rungs.map((r) => r.packager.close()));
+      // The viewport renditions end with the stream: players that ask for the listing play the stream's master.
+      await this.viewport?.remove();
     }
     this.encoder?.kill();
     await this.closing;

@@ -11,6 +11,12 @@ export interface LiveMasterOptions {
   readonly info: MediaInfo;
   /** HLS_VIDEO_LAYOUT: write REQ-VIDEO-LAYOUT (and version 12) once the stream's layout is known. */
   readonly videoLayout?: boolean;
+  /**
+   * Variant i gets i bits/s more BANDWIDTH than measured, so no two are alike: hls.js folds variants with the same
+   * BANDWIDTH, RESOLUTION, FRAME-RATE and CODECS into redundant streams of one level (pathways) and plays only one.
+   * For the viewport master, whose renditions are the same size and bitrate and are told apart by yaw.
+   */
+  readonly distinctBandwidths?: boolean;
 }
 
 type Segments = ReadonlyArray<{ bytes: number; duration: number }>;
@@ -62,6 +68,11 @@ export class LiveMaster {
     return this.write();
   }
 
+  /** The variants the master lists now (as measured), in its order. */
+  get listedVariants(): Variant[] {
+    return [...this.variants.values()].flatMap((v) => (v.listed ? [v.listed] : []));
+  }
+
   /** URIs of the variants the master lists now, in its order. */
   get listedUris(): string[] {
     return [...this.variants].filter(([, v]) => v.listed).map(([uri]) => uri);
@@ -70,8 +81,9 @@ export class LiveMaster {
   updateVariant(uri: string, segments: Segments): Promise<void> {
     const state = this.variants.get(uri);
     if (!state) return this.io;
-    const variant = measuredVariant(uri, state.info, segments);
-    if (!variant) return this.io;
+    const measured = measuredVariant(uri, state.info, segments);
+    if (!measured) return this.io;
+    const variant = this.opts.distinctBandwidths ? { ...measured, bandwidth: measured.bandwidth + [...this.variants.keys()].indexOf(uri) } : measured;
     const shape = (v: Variant) => JSON.stringify([v.codecs, v.resolution]);
     const was = state.listed;
     if (was && variant.bandwidth <= was.bandwidth && shape(was) === shape(variant)) return this.io;

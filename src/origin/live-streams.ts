@@ -165,7 +165,7 @@ export class LiveStreams {
     }
     const ladder =
       o.ladder && packager instanceof LivePackager
-        ? new LiveLadder({ ...o.ladder, ...common, partSeconds: o.partSeconds, source: { packager, variant, info } })
+        ? new LiveLadder({ ...o.ladder, ...common, partSeconds: o.partSeconds, videoLayout: o.videoLayout, source: { packager, variant, info } })
         : undefined;
     const stream: LiveStream = { start, startedAt: this.opts.clock.now(), info, packager, recorder, ladder, ...(instantVod ? { instantVod } : {}), viewers: new Map(), warnedCodecs: new Set(), keyframes: new KeyframeInterval(this.opts.fragmentSeconds), master };
     this.streams.set(start.name, stream);

@@ -76,6 +76,7 @@ void runProgram({
     await instantVod?.start();
     if (config.instantVod && !instantVod) log.info('instant VOD is made from the fMP4 packager: off with HLS_FORMAT=ts');
     if (config.liveLadder && config.hlsFormat !== 'fmp4') throw scError('SC_ERR_CONFIG', 'LIVE_LADDER needs HLS_FORMAT=fmp4 (the renditions come back through the in-process packager)');
+    if (config.liveViewportRenditions && config.hlsFormat !== 'fmp4') throw scError('SC_ERR_CONFIG', 'LIVE_VIEWPORT_RENDITIONS needs HLS_FORMAT=fmp4 (the renditions come back through the in-process packager)');
     const ladderDrops = new Counter({ name: 'spherecast_origin_ladder_dropped_total', help: 'live ladders stopped mid-stream, by reason (behind real time, encoder exited)', labelNames: ['reason'], registers: [metrics] });
     const packagerCpu = new PacketCpuMeter();
     packagerCpu.register(metrics);
@@ -92,10 +93,11 @@ void runProgram({
       ffmpegPath: config.ffmpegPath,
       videoLayout: config.hlsVideoLayout,
       ...(uploader ? { record: { recDir, maxBytes: config.recordMaxSize, onPartClosed: (p: string) => uploader!.add(p) } } : {}),
-      ...(config.liveLadder
+      ...(config.liveLadder || config.liveViewportRenditions
         ? {
             ladder: {
-              rungs: parseVideoRungs(JSON.parse(config.liveLadder)),
+              rungs: config.liveLadder ? parseVideoRungs(JSON.parse(config.liveLadder)) : [],
+              viewport: { count: config.liveViewportRenditions, bitrateShare: config.viewportBitrateShare, qoffset: config.viewportQoffset },
               preset: config.liveLadderPreset,
               maxLagSeconds: config.liveLadderMaxLag,
               maxTagBytes: config.rtmpMaxMessage,

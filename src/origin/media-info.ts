@@ -8,6 +8,7 @@ import { parseHevcConfig } from './codec/hevc-config';
 import { readFlvMedia } from './packager/flv-media';
 import type { VideoCodecConfig } from '../shared/mp4/sample-entry';
 import { parseAacConfig } from './codec/aac-config';
+import { declaredVideoBitrate } from './declared-bitrate';
 
 const FLV_SCRIPT = 18;
 
@@ -60,6 +61,8 @@ export class MediaInfo {
   /** The decoder configuration record as published, for packagers that write their own init segments. */
   videoConfig?: VideoCodecConfig;
   audio?: AudioInfo;
+  /** The video bitrate the publisher declared in onMetaData (bits/s), if any. */
+  declaredVideoBitrate?: number;
   readonly unsupported = new Set<string>();
   private firstVideoDts = -1;
   private lastVideoDts = -1;
@@ -103,6 +106,9 @@ export class MediaInfo {
         break;
       case 'unsupported':
         this.unsupported.add(codec!);
+        break;
+      case 'metadata':
+        this.declaredVideoBitrate = declaredVideoBitrate(body) ?? this.declaredVideoBitrate;
         break;
     }
     return kind;

@@ -118,10 +118,22 @@ function main(): void {
   document.title = `${streamName(options.url)} · spherecast`;
   Object.assign(hooks, { controller, engine, viewport: () => controller?.viewportState() });
   const started3d = scene;
-  if (started3d && engine === 'hls.js' && !options.live) {
+  const url = options.url;
+  if (started3d && engine === 'hls.js' && options.live) {
+    // A live stream with viewport renditions (LIVE_VIEWPORT_RENDITIONS) plays those, chosen by where the viewer
+    // looks, with hls.js' low-latency mode as the master would; asked again at every (re)load, as they come and go.
+    controller.useLiveViewport({
+      find: async () => {
+        const found = await fetchViewportSource(url);
+        return 'listing' in found ? found : undefined;
+      },
+      viewYaw: () => viewYaw(started3d),
+    });
+    controller.start();
+  } else if (started3d && engine === 'hls.js') {
     // A VOD asset with viewport renditions plays those, chosen by where the viewer looks; most streams have none
-    // (one small request to find out). Live streams have none.
-    void fetchViewportSource(options.url).then((found) => {
+    // (one small request to find out).
+    void fetchViewportSource(url).then((found) => {
       if ('listing' in found) controller!.useViewport({ source: found, viewYaw: () => viewYaw(started3d) });
       controller!.start();
     });

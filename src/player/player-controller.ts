@@ -49,9 +49,10 @@ const HLS_CONFIG: Partial<HlsConfig> = {
 
 /**
  * With viewport renditions every turn of the head drops what was buffered beyond the fragment playing: keep a few
- * seconds ahead rather than hls.js' 30, so a switch throws away little.
+ * seconds ahead rather than hls.js' 30, so a switch throws away little. Live viewport renditions are LL-HLS: low-latency
+ * mode (hls.js' default) is kept explicit.
  */
-const VIEWPORT_HLS_CONFIG: Partial<HlsConfig> = { maxBufferLength: 8, maxMaxBufferLength: 8 };
+const VIEWPORT_HLS_CONFIG: Partial<HlsConfig> = { maxBufferLength: 8, maxMaxBufferLength: 8, lowLatencyMode: true };
 
 /** Viewport renditions to play instead of the master, and where the viewer looks (see ViewportSwitcher). */
 export interface ViewportPlayback {
@@ -59,9 +60,17 @@ export interface ViewportPlayback {
   readonly viewYaw: () => number | undefined;
 }
 
+/** How a live stream's viewport renditions are found (see useLiveViewport). */
+export interface LiveViewportLookup {
+  /** The listing now, or undefined when the stream has none. */
+  readonly find: () => Promise<ViewportSource | undefined>;
+  readonly viewYaw: () => number | undefined;
+}
+
 export class PlayerController {
   private hls?: Hls;
   private viewport?: ViewportPlayback;
+  private liveViewport?: LiveViewportLookup;
   private switcher?: ViewportSwitcher;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private closed = false;
@@ -78,6 +87,15 @@ export class PlayerController {
   /** Before start(): play these viewport renditions, chosen by the view, instead of the master (hls.js only). */
   useViewport(viewport: ViewportPlayback): void {
     if (this.opts.engine === 'hls.js') this.viewport = viewport;
+  }
+
+  /**
+   * Before start(), for a live stream (hls.js only): before every load, ask for its viewport renditions and play
+   * them when listed, else its master. A live stream's listing appears once its renditions have segments and goes
+   * when they stop (the stream ended, or its encoder fell behind), so the answer can change from one load to the next.
+   */
+  useLiveViewport(lookup: LiveViewportLookup): void {
+    if (this.opts.engine === 'hls.js') this.liveViewport = lookup;
   }
 
   /** The viewport renditions' state: the yaw on screen, the yaw chosen for the view, how many there are. */
@@ -172,8 +190,16 @@ export class PlayerController {
 
   private load(): void {
     if (this.closed) return;
-    if (this.opts.engine === 'hls.js') this.loadHls();
-    else this.loadNative();
+    const lookup = this.liveViewport;
+    if (this.opts.engine !== 'hls.js') this.loadNative();
+    else if (!lookup) this.loadHls();
+    else {
+      void lookup.find().then((source) => {
+        if (this.closed) return;
+        this.viewport = source ? { source, viewYaw: lookup.viewYaw } : undefined;
+        this.loadHls();
+      });
+    }
   }
 
   private loadHls(): void {

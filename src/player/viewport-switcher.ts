@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
-// Plays a VOD asset's viewport renditions (see src/transcoder/viewport-renditions.ts) with hls.js: the viewport
-// master's variants are the levels, ABR is off, and every quarter second the level for where the viewer looks is
-// chosen. It is set as hls.nextLevel: hls.js keeps the fragment playing now, drops what it buffered after it and
+// Plays a VOD asset's or a live stream's viewport renditions (src/transcoder/viewport-renditions.ts,
+// src/origin/live-viewport.ts) with hls.js: the viewport master's variants are the levels, ABR is off, and every
+// quarter second the level for where the viewer looks is chosen. It is set as hls.nextLevel: hls.js keeps the fragment playing now, drops what it buffered after it and
 // loads the next fragment from the new level, so the picture changes at the next segment boundary (the renditions'
 // keyframes are aligned) without a stall.
 import type Hls from 'hls.js';

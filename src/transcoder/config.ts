@@ -8,13 +8,8 @@ import { DEFAULT_360_LADDER, DEFAULT_LADDER, ladderToJson, parseLadder, VIDEO_CO
 import { parseRungTuning, tuningFor, type TuningRule } from './rung-tuning';
 import { DEFAULT_MAX_PIXEL_RATE } from './source-limits';
 import { VIEWPORT_RENDITIONS_LIMIT } from './viewport-renditions';
+import { viewportCount } from '../shared/config/viewport-count';
 
-/** VIEWPORT_RENDITIONS: 0, or 2 to the limit (a single biased rendition would leave every other direction worse). */
-const viewportCount = (raw: unknown): number => {
-  const n = integer({ min: 0, max: VIEWPORT_RENDITIONS_LIMIT })(raw);
-  if (n === 1) throw new Error('must be 0 (none) or at least 2');
-  return n;
-};
 
 /**
  * LADDER is kept as canonical JSON text so --help shows exactly what the setting takes; the

@@ -9,6 +9,7 @@
 import type { RenditionPlan, VideoRendition } from './ladder';
 import type { MeasuredRendition } from './rendition-measure';
 import { viewportListingJson } from '../shared/layout/viewport-listing';
+import { favouredBand, roiFilters, viewportYaws } from '../shared/layout/viewport-roi';
 
 /** The master listing the viewport renditions as variants; the main master never lists them. */
 export const VIEWPORT_MASTER_NAME = 'MANIFEST_VIEWPORT.M3U8';
@@ -22,35 +23,6 @@ export interface ViewportOptions {
   readonly bitrateShare: number;
   /** addroi quantiser offset of the favoured band (-1..0; x264 scales it to up to -51 QP). */
   readonly qoffset: number;
-}
-
-/** K yaws 360/K apart, from 0, in degrees rounded to hundredths. */
-export function viewportYaws(count: number): number[] {
-  return Array.from({ length: count }, (_, i) => Math.round((i * 36000) / count) / 100);
-}
-
-/**
- * Degrees of yaw a rendition favours: the 90 degree viewport, widened by the most a viewer is off the nearest of K
- * renditions (180/K) on either side.
- */
-export function favouredBand(count: number): number {
-  return Math.min(360, 90 + 360 / count);
-}
-
-/**
- * addroi filters over the band facing `yaw` of a `width` x `height` equirect (yaw 0 = the middle column, positive =
- * right), wrapping round the picture's edge, over the pitch band of a level 90 degree viewport (+-45 degrees). The
- * first one clears any regions already on the frame.
- */
-export function roiFilters(width: number, height: number, yaw: number, count: number, qoffset: number): string {
-  const w = Math.min(width, Math.round((width * favouredBand(count)) / 360));
-  const centre = width / 2 + (yaw / 360) * width;
-  const start = ((Math.round(centre - w / 2) % width) + width) % width;
-  const first = Math.min(w, width - start);
-  const y = Math.round(height / 4);
-  const h = Math.round(height / 2);
-  const roi = (x: number, wd: number, clear: boolean): string => `addroi=x=${x}:y=${y}:w=${wd}:h=${h}:qoffset=${qoffset}${clear ? ':clear=1' : ''}`;
-  return [roi(start, first, true), ...(first < w ? [roi(0, w - first, false)] : [])].join(',');
 }
 
 /**

@@ -13,7 +13,8 @@ import { buildFilterGraph, buildOutputArgs } from '../../src/transcoder/ffmpeg-h
 import { DEFAULT_360_LADDER, planRenditions } from '../../src/transcoder/ladder';
 import { buildMasterPlaylists, MASTER_NAME } from '../../src/transcoder/master-playlist';
 import type { MeasuredRendition } from '../../src/transcoder/rendition-measure';
-import { favouredBand, roiFilters, VIEWPORT_MASTER_NAME, viewportListingFor, viewportYaws, withViewportRenditions } from '../../src/transcoder/viewport-renditions';
+import { favouredBand, roiFilters, viewportYaws } from '../../src/shared/layout/viewport-roi';
+import { VIEWPORT_MASTER_NAME, viewportListingFor, withViewportRenditions } from '../../src/transcoder/viewport-renditions';
 import { createLogger } from '../../src/shared/logger';
 import { LocalJobQueue } from '../../src/shared/job-queue-local';
 import { LocalObjectStore } from '../../src/shared/object-store-local';
