@@ -128,6 +128,7 @@ t.test('fragmented parts left by a crash: a torn one is cut to its last complete
   t.equal(Number(frames.trim()), tags.filter((x) => x.type === 9 && x.body[1] === 1).length, 'every frame of the complete fragments');
   t.ok(lines.some((l) => /torn last fragment was dropped/.test(l.msg) && l.dropped > 0));
   t.ok(lines.some((l) => l.file === 'empty-1000000008.fmp4' && /no complete fragment/.test(l.msg)));
-  await waitFor('the local copies gone', () => (readdirSync(recDir).filter((f) => /\.(fmp4|mp4)$/.test(f)).length === 0 ? true : undefined), 10_000, 50);
+  // The file is gone from disk a moment before the uploader's completion callback runs: wait for both.
+  await waitFor('the local copies gone and nothing pending', () => (readdirSync(recDir).filter((f) => /\.(fmp4|mp4)$/.test(f)).length === 0 && uploader.pending === 0 ? true : undefined), 10_000, 50);
   t.equal(uploader.pending, 0);
 });
