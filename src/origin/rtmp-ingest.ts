@@ -197,7 +197,7 @@ export class RtmpIngest {
       try {
         conn.receive(data);
         if (conn.handshakeDone) clearTimeout(handshakeTimer);
-        if (!refused) this.batcher.delivered(socket);
+        if (!refused) this.batcher.delivered(socket, data.length);
       } catch (err) {
         if (isScError(err, 'SC_ERR_CODEC_CONFIG')) return drop(err.code, `publish refused: ${err.message}`, publish?.req.name);
         if (isScError(err)) return drop(err.code, err.message, publish?.req.name);

@@ -1,17 +1,19 @@
 import t from 'tap';
 import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { ReadBatcher } from '../../src/origin/rtmp/read-batcher';
+import { FULL_READ_BYTES, ReadBatcher } from '../../src/origin/rtmp/read-batcher';
 
 /** A real TCP pair on 127.0.0.1: the server side's data goes through `batcher`. */
-async function pair(t: { teardown(fn: () => unknown): void }, batcher: ReadBatcher): Promise<{ client: Socket; server: Socket; received: Buffer[] }> {
+async function pair(t: { teardown(fn: () => unknown): void }, batcher: ReadBatcher): Promise<{ client: Socket; server: Socket; received: Buffer[]; stoppedAfter: boolean[] }> {
   const received: Buffer[] = [];
+  const stoppedAfter: boolean[] = [];
   let server!: Socket;
   const srv: Server = createServer((s) => {
     server = s;
     s.on('data', (d: Buffer) => {
       received.push(d);
-      batcher.delivered(s);
+      batcher.delivered(s, d.length);
+      stoppedAfter.push(batcher.isStopped(s));
     });
     s.on('close', () => batcher.release(s));
   });
@@ -27,7 +29,7 @@ async function pair(t: { teardown(fn: () => unknown): void }, batcher: ReadBatch
     batcher.close();
     srv.close();
   });
-  return { client, server, received };
+  return { client, server, received, stoppedAfter };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,4 +99,24 @@ t.test('a destroyed socket is released without a read', async (t) => {
   batcher.close();
   t.equal(received.length, 1);
   t.ok(server.destroyed);
+});
+
+t.test('a read that fills the read buffer leaves the socket reading: a fast publisher is not capped at one buffer per batch', async (t) => {
+  // Restarted by hand below, so every stop is visible and none is undone by a timer.
+  const batcher = new ReadBatcher(600_000);
+  const { client, server, received, stoppedAfter } = await pair(t, batcher);
+  client.write('x');
+  await until('x', () => (received.length === 1 ? true : undefined));
+  // Written while the socket is stopped: the kernel holds more than one read buffer when it restarts.
+  const big = Buffer.alloc(1024 * 1024, 7);
+  client.write(big);
+  await sleep(50);
+  await until('every byte', () => {
+    batcher.release(server);
+    return Buffer.concat(received).length === 1 + big.length ? true : undefined;
+  });
+  const full = received.map((d, i) => ({ len: d.length, stopped: stoppedAfter[i] }));
+  t.ok(full.some((r) => r.len >= FULL_READ_BYTES), `at least one read filled the buffer (reads of ${[...new Set(full.map((r) => r.len))].join(', ')} bytes)`);
+  t.same(full.filter((r) => r.len >= FULL_READ_BYTES && r.stopped), [], 'no full read stopped the socket');
+  t.same(full.filter((r) => r.len < FULL_READ_BYTES && !r.stopped), [], 'every shorter read stopped it until the next batch');
 });

@@ -13,6 +13,12 @@ function handleOf(socket: Socket): StreamHandle | undefined {
 }
 
 /**
+ * What one read hands over at most: libuv offers Node 64 KiB per read. A read that fills it means the
+ * kernel may hold more, so the socket must go on reading.
+ */
+export const FULL_READ_BYTES = 64 * 1024;
+
+/**
  * Reads every publisher's socket in batches, once per `intervalMs`, instead of once per packet.
  *
  * Why: an encoder sends each audio and video packet as soon as it has it (about 80 writes a second
@@ -25,7 +31,10 @@ function handleOf(socket: Socket): StreamHandle | undefined {
  *
  * How: after a socket delivers data its handle stops reading; one shared timer restarts every
  * stopped socket together, and each then hands over everything the kernel buffered meanwhile in one
- * read. `socket.pause()` cannot do this: a paused socket keeps reading until its stream buffer is
+ * read. A read that filled the read buffer never stops the socket: one read a batch would cap a
+ * stream at 64 KiB per batch (10 Mbit/s at 50 ms, less than a 4K 360 publish), so a fast stream is read
+ * until the kernel has nothing left, and only then waits for the next batch.
+ * `socket.pause()` cannot do this: a paused socket keeps reading until its stream buffer is
  * full. The handle's `reading` flag is left set while stopped, so Node's own read logic (which calls
  * readStart when that flag is clear) does not restart it early; a socket Node itself stopped since
  * (back pressure clears the flag) is left to Node.
@@ -36,13 +45,18 @@ export class ReadBatcher {
 
   constructor(private readonly intervalMs: number) {}
 
-  /** Called after `socket` delivered data: no more reads until the next batch. */
-  delivered(socket: Socket): void {
-    if (this.intervalMs <= 0 || this.stopped.has(socket) || socket.destroyed) return;
+  /** Called after `socket` delivered `bytes`: unless that read filled the buffer, no more reads until the next batch. */
+  delivered(socket: Socket, bytes: number): void {
+    if (this.intervalMs <= 0 || bytes >= FULL_READ_BYTES || this.stopped.has(socket) || socket.destroyed) return;
     const h = handleOf(socket);
     if (!h || !h.reading || h.readStop() !== 0) return;
     this.stopped.set(socket, h);
     this.timer ??= setTimeout(() => this.restart(), this.intervalMs);
+  }
+
+  /** Whether `socket` waits for the next batch. */
+  isStopped(socket: Socket): boolean {
+    return this.stopped.has(socket);
   }
 
   /** Restarts a socket now (it is closing, or it must not wait: its publish is being refused). */
