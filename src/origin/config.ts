@@ -54,7 +54,7 @@ export const originSchema = {
   maxStreams: setting('MAX_STREAMS', 64, integer({ min: 1 }), 'most concurrent publishers'),
   rtmpMaxMessage: setting('RTMP_MAX_MESSAGE', '8M', size({ min: 64 * 1024 }), 'largest RTMP message (one video frame) of an accepted publish; larger closes the connection (before a publish is accepted the limit is 64K)'),
   rtmpMaxConnectionsPerIp: setting('RTMP_MAX_CONNECTIONS_PER_IP', 10, integer({ min: 1 }), 'most RTMP connections from one address at a time'),
-  rtmpReadBatch: setting('RTMP_READ_BATCH', 0.1, seconds({ min: 0, max: 0.2 }), 'read each publisher\'s socket at most this often (seconds), so one wakeup takes many packets instead of one each: less CPU per stream for at most this much added latency; 0 = read as data arrives'),
+  rtmpReadBatch: setting('RTMP_READ_BATCH', 0.15, seconds({ min: 0, max: 0.2 }), 'read each publisher\'s socket at most this often (seconds), so one wakeup takes many packets instead of one each: less CPU per stream for at most this much added latency; 0 = read as data arrives'),
   rtmpHandshakeTimeout: setting('RTMP_HANDSHAKE_TIMEOUT', 10, seconds({ min: 0.1, max: 600 }), 'close RTMP connections that have not completed the handshake in this time'),
   ingestMaxSpeed: setting('INGEST_MAX_SPEED', 4, decimal({ min: 1 }), 'drop a publisher whose media time runs faster than this many times real time (beyond INGEST_BURST)'),
   ingestMaxRate: setting('INGEST_MAX_RATE', '16M', size({ min: 64 * 1024 }), 'drop a publisher that sends more than this many bytes per second (beyond INGEST_BURST)'),

@@ -25,8 +25,8 @@ export const FULL_READ_BYTES = 64 * 1024;
  * for a 30 fps stream with AAC), and each wakes the event loop for a few hundred bytes. Measured on
  * this project's 2-core VM with 8 streams, those wakeups (the scheduler and the hypervisor's
  * interrupt switching) and the per-read work cost more than packaging the packets: batching the
- * reads every 20 ms took 17 % off the origin's CPU, 50 ms another 21 %, 100 ms another 17-21 %
- * (origins side by side, same load). The cost is at most `intervalMs` of added latency per packet,
+ * reads every 20 ms took 17 % off the origin's CPU, 50 ms another 21 %, 100 ms another 17-21 %,
+ * 150 ms another 11 % (origins side by side, same load). The cost is at most `intervalMs` of added latency per packet,
  * against a glass-to-glass latency of about 1.3 s.
  *
  * How: after a socket delivers data its handle stops reading; one shared timer restarts every
