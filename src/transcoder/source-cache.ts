@@ -9,7 +9,8 @@ import { extensionOf } from './source-key';
 export interface HeldSource {
   readonly path: string;
   readonly info: ObjectInfo;
-  release(): void;
+  /** `keep: false`: no later task will want it (a job done in one run), so it goes once unused. */
+  release(opts?: { keep?: boolean }): void;
 }
 
 export interface SourceCacheOptions {
@@ -93,9 +94,10 @@ export class SourceCache {
     return {
       path: held.path,
       info,
-      release: () => {
+      release: (o) => {
         if (released) return;
         released = true;
+        if (o?.keep === false) this.retire(held);
         this.done(held);
       },
     };

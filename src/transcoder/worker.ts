@@ -362,10 +362,11 @@ export class TranscodeWorker {
     const stopped = (): SpherecastError => new SpherecastError('SC_ERR_TRANSCODE', [key, 'stopped']);
     const dir = await mkdtemp(join(this.opts.scratchDir, 'job-'));
     let held: HeldSource | undefined;
+    let fleetJob = false;
     try {
       log.info({ size: obj.size }, 'job started');
       if (obj.size === 0) throw new SpherecastError('SC_ERR_MEDIA', [`${key}: zero-byte object`]);
-      // Kept after the job: when it becomes a fleet job, this worker's chunks of it need no download.
+      // From the cache: when this becomes a fleet job, this worker's chunks of it need no download.
       held = await this.sources.acquire(key);
       const input = held.path;
       if (active.cancelled) throw stopped();
@@ -385,6 +386,7 @@ export class TranscodeWorker {
         const etag = obj.etag !== undefined && FLEET_ETAG.test(obj.etag) ? obj.etag : undefined;
         const source = { bucket: obj.bucket, key: obj.key, size: obj.size, ...(etag !== undefined ? { etag } : {}) };
         await this.fleet.plan({ source, eventTime: obj.eventTime, asset: name, prepared, chunks, dir, log });
+        fleetJob = true;
         return;
       }
       const result = await job.encode(prepared);
@@ -411,7 +413,8 @@ export class TranscodeWorker {
         'job done',
       );
     } finally {
-      held?.release();
+      // Only a fleet job's chunks come back for the source.
+      held?.release({ keep: fleetJob });
       await rm(dir, { recursive: true, force: true }).catch((err) => log.warn({ err, dir }, 'cannot remove scratch folder'));
     }
   }

@@ -1,5 +1,5 @@
 // The worker's source cache on a real local store: downloads are counted on the store itself.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../src/shared/logger';
@@ -26,7 +26,7 @@ class CountingStore extends LocalObjectStore {
   }
 }
 
-async function rig(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function rig(t: Test) {
   const dir = tempDir(t, 'source-cache');
   const store = new CountingStore({ root: join(dir, 'ingress'), log });
   const cacheDir = join(dir, 'scratch', 'sources');
@@ -153,4 +153,18 @@ t.test('start() deletes what dead workers left, not a live worker\'s folder; clo
   (await cache.acquire('rec/i.mp4')).release();
   await cache.close();
   t.same(readdirSync(cacheDir), [`${process.ppid}-alive`]);
+});
+
+t.test('release({ keep: false }) deletes the copy once its last user is done; the next request downloads again', async (t) => {
+  const { store, cache, files } = await rig(t);
+  await store.putBuffer('rec/j.mp4', 'J');
+  const a = await cache.acquire('rec/j.mp4');
+  const b = await cache.acquire('rec/j.mp4');
+  a.release({ keep: false });
+  t.ok(existsSync(b.path), 'still in use: kept');
+  b.release();
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(files(), [], 'gone once unused');
+  (await cache.acquire('rec/j.mp4')).release();
+  t.equal(store.downloads, 2);
 });
