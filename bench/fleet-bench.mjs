@@ -166,7 +166,8 @@ if (CALIBRATE) {
 // scales with the pixels the ladder encodes, HEVC pixels weighted by the factor above; the costliest run's CPU
 // is taken (it carries the most per-chunk overhead). A c6i.xlarge-class Spot worker (4 vCPUs = 2 cores) keeps its
 // 2 cores busy with one-thread encoders, as 2 or more workers do here. Chunks run in waves of 20 workers; each
-// chunk downloads the whole source first (18 GB at 100 MB/s); the stitch takes what it took here.
+// worker downloads the whole source once (18 GB at 100 MB/s) and keeps it for its later chunks (source-cache.ts);
+// the stitch takes what it took here.
 const cpuPerSecond = Math.max(...results.map((r) => r.cpu / SECONDS));
 const factor = (px(LADDER_360_H264) + hevcFactor * px(LADDER_360_HEVC)) / px(LADDER_1080);
 const cores = 2;
@@ -180,11 +181,11 @@ const chunkWall = chunkSeconds / perWorker;
 const download = (duration * 20e6) / 8 / 100e6;
 const stitch = Math.max(...results.map((r) => r.stitch));
 const plan = download + Math.max(...results.map((r) => r.plan));
-const total = plan + waves * (download + chunkWall) + stitch;
+const total = plan + download + waves * chunkWall + stitch;
 console.log(`model: 1080p ladder ${cpuPerSecond.toFixed(2)} CPU s per source second; the 4K 360 ladder costs ${factor.toFixed(2)}x that; one 2-core worker ${perWorker.toFixed(4)}x real time`);
 console.log(
   `model: 2 h 3840x1920 on ${fleet} workers, ${chunkSeconds} s chunks: plan ${(plan / 60).toFixed(1)} min, ${chunks} chunks in ${waves} waves of ${(chunkWall / 60).toFixed(1)} min` +
-    ` + ${(download / 60).toFixed(1)} min download each, stitch ${stitch.toFixed(1)} s -> ${(total / 3600).toFixed(2)} h (one worker alone: ${((duration / perWorker) / 3600).toFixed(1)} h)`,
+    ` + one ${(download / 60).toFixed(1)} min download per worker, stitch ${stitch.toFixed(1)} s -> ${(total / 3600).toFixed(2)} h (one worker alone: ${((duration / perWorker) / 3600).toFixed(1)} h)`,
 );
 if (!KEEP) rmSync(work, { recursive: true, force: true });
 else console.log(`kept ${work}`);

@@ -28,6 +28,7 @@ import { measureRendition } from './rendition-measure';
 import { safeInputArgs } from './safe-input';
 import { detectSourceContainer } from './source-container';
 import { maxPixelsOf } from './source-limits';
+import type { SourceCache } from './source-cache';
 import type { PreparedJob } from './transcode';
 import { renditionLayout } from './transcode';
 import type { TranscodeSettings } from './worker';
@@ -64,6 +65,8 @@ import type { TranscodeSettings } from './worker';
 export interface FleetJobsOptions {
   readonly queue: JobQueue;
   readonly ingress: ObjectStore;
+  /** Where tasks get the source: one download per worker and source, not per task. */
+  readonly sources: SourceCache;
   readonly egress: ObjectStore;
   readonly transcode: TranscodeSettings;
   /** CHUNK_SECONDS: a recording longer than this is split into chunks at least this long (fleetChunks). */
@@ -88,6 +91,14 @@ export interface FleetPlan {
 }
 
 const MAX_PLAN_BYTES = 1024 * 1024;
+
+/** A task's source file and how ffmpeg may open it. */
+interface TaskSource {
+  readonly input: string;
+  readonly inputArgs: string[];
+  readonly maxPixels: number;
+  readonly container: Awaited<ReturnType<typeof detectSourceContainer>>;
+}
 
 /** The task being run, so the worker can stop it (close(), a Spot notice). */
 export interface FleetControl {
@@ -220,12 +231,17 @@ export class FleetJobs {
     return (await this.opts.egress.head(keys.audioResult)) !== undefined;
   }
 
-  private async download(ctx: FleetTaskContext): Promise<{ input: string; inputArgs: string[]; maxPixels: number; container: Awaited<ReturnType<typeof detectSourceContainer>> }> {
-    const input = join(ctx.dir, 'source');
-    await this.opts.ingress.getToFile(ctx.key, input);
-    const container = await detectSourceContainer(input, ctx.key);
-    const maxPixels = maxPixelsOf(this.opts.transcode.sourceLimits);
-    return { input, inputArgs: safeInputArgs(container, maxPixels), maxPixels, container };
+  /** The source, for `use`; released when it settles. */
+  private async withSource<T>(ctx: FleetTaskContext, use: (src: TaskSource) => Promise<T>): Promise<T> {
+    const held = await this.opts.sources.acquire(ctx.key);
+    try {
+      const input = held.path;
+      const container = await detectSourceContainer(input, ctx.key);
+      const maxPixels = maxPixelsOf(this.opts.transcode.sourceLimits);
+      return await use({ input, inputArgs: safeInputArgs(container, maxPixels), maxPixels, container });
+    } finally {
+      held.release();
+    }
   }
 
   /** Runs one ffmpeg under the job time limit of `seconds` of source, stoppable through ctx.control. */
@@ -272,9 +288,12 @@ export class FleetJobs {
     };
   }
 
-  private async encodeChunk(ctx: FleetTaskContext, plan: FleetPlan, chunk: Chunk): Promise<TaskResult> {
+  private encodeChunk(ctx: FleetTaskContext, plan: FleetPlan, chunk: Chunk): Promise<TaskResult> {
+    return this.withSource(ctx, (src) => this.encodeChunkOf(ctx, plan, chunk, src));
+  }
+
+  private async encodeChunkOf(ctx: FleetTaskContext, plan: FleetPlan, chunk: Chunk, src: TaskSource): Promise<TaskResult> {
     const log = ctx.log.child({ job: plan.job, chunk: chunk.index });
-    const src = await this.download(ctx);
     const out = join(ctx.dir, 'out');
     const duration = chunk.duration ?? Math.max(0, (plan.info.duration ?? 0) - chunk.start);
     log.info({ start: chunk.start, duration: chunk.duration ?? 'to the end', of: plan.chunks.length }, 'chunk started');
@@ -295,9 +314,12 @@ export class FleetJobs {
     return { job: plan.job, renditions };
   }
 
-  private async encodeAudio(ctx: FleetTaskContext, plan: FleetPlan): Promise<TaskResult> {
+  private encodeAudio(ctx: FleetTaskContext, plan: FleetPlan): Promise<TaskResult> {
+    return this.withSource(ctx, (src) => this.encodeAudioOf(ctx, plan, src));
+  }
+
+  private async encodeAudioOf(ctx: FleetTaskContext, plan: FleetPlan, src: TaskSource): Promise<TaskResult> {
     const log = ctx.log.child({ job: plan.job, task: 'audio' });
-    const src = await this.download(ctx);
     const out = join(ctx.dir, 'out');
     log.info('audio started');
     await this.encode(ctx, plan.info.duration, () => startHlsJob({ ...this.hlsJob(plan, src, out, log), duration: plan.info.duration, streams: 'audio', tsOffset: CHUNK_TS_BASE }));

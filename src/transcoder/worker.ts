@@ -15,6 +15,7 @@ import { maxPixelsOf } from './source-limits';
 import { assetName, extensionOf, isVideoKey } from './source-key';
 import { FleetJobs, type FleetControl } from './fleet-job';
 import { FLEET_ETAG, parseFleetMessage, type FleetMessage } from './fleet-message';
+import { SourceCache, type HeldSource } from './source-cache';
 import { TranscodeJob, type TranscodeOptions, type TranscodeResult } from './transcode';
 import type { TranscoderMetrics } from './transcoder-metrics';
 
@@ -97,10 +98,14 @@ export class TranscodeWorker {
 
   /** Runs fleet tasks always (a worker with CHUNK_SECONDS=0 still helps others' jobs); plans them only when CHUNK_SECONDS > 0. */
   private readonly fleet: FleetJobs;
+  /** Sources downloaded once per worker, not once per task of a fleet job. */
+  private readonly sources: SourceCache;
 
   constructor(private readonly opts: WorkerOptions) {
     this.log = opts.log.child({ component: 'transcode-worker' });
+    this.sources = new SourceCache({ dir: join(opts.scratchDir, 'sources'), store: opts.ingress, log: this.log });
     this.fleet = new FleetJobs({
+      sources: this.sources,
       queue: opts.queue,
       ingress: opts.ingress,
       egress: opts.egress,
@@ -122,6 +127,7 @@ export class TranscodeWorker {
 
   async start(): Promise<void> {
     await mkdir(this.opts.scratchDir, { recursive: true });
+    await this.sources.start();
     this.log.info(
       { queue: this.opts.queue.location, ingress: this.opts.ingress.location, egress: this.opts.egress.location, concurrency: this.opts.concurrency },
       'waiting for jobs',
@@ -139,6 +145,7 @@ export class TranscodeWorker {
       }
     }
     await Promise.all(this.slots);
+    await this.sources.close();
   }
 
   private async loop(slot: number): Promise<void> {
@@ -354,12 +361,14 @@ export class TranscodeWorker {
     const log = parent.child({ key, asset: name });
     const stopped = (): SpherecastError => new SpherecastError('SC_ERR_TRANSCODE', [key, 'stopped']);
     const dir = await mkdtemp(join(this.opts.scratchDir, 'job-'));
+    let held: HeldSource | undefined;
+    let fleetJob = false;
     try {
-      const input = join(dir, `source.${extensionOf(key)}`);
       log.info({ size: obj.size }, 'job started');
       if (obj.size === 0) throw new SpherecastError('SC_ERR_MEDIA', [`${key}: zero-byte object`]);
-      const got = await this.opts.ingress.getToFile(key, input);
-      if (got.size === 0) throw new SpherecastError('SC_ERR_MEDIA', [`${key}: zero-byte object`]);
+      // From the cache: when this becomes a fleet job, this worker's chunks of it need no download.
+      held = await this.sources.acquire(key);
+      const input = held.path;
       if (active.cancelled) throw stopped();
       const outDir = join(dir, 'out');
       const job = new TranscodeJob({
@@ -377,6 +386,7 @@ export class TranscodeWorker {
         const etag = obj.etag !== undefined && FLEET_ETAG.test(obj.etag) ? obj.etag : undefined;
         const source = { bucket: obj.bucket, key: obj.key, size: obj.size, ...(etag !== undefined ? { etag } : {}) };
         await this.fleet.plan({ source, eventTime: obj.eventTime, asset: name, prepared, chunks, dir, log });
+        fleetJob = true;
         return;
       }
       const result = await job.encode(prepared);
@@ -403,6 +413,8 @@ export class TranscodeWorker {
         'job done',
       );
     } finally {
+      // Only a fleet job's chunks come back for the source.
+      held?.release({ keep: fleetJob });
       await rm(dir, { recursive: true, force: true }).catch((err) => log.warn({ err, dir }, 'cannot remove scratch folder'));
     }
   }

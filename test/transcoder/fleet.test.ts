@@ -108,5 +108,12 @@ t.test('a long recording: chunks on the queue taken by 3 worker processes, one S
   t.same(readdirSync(join(queueDir, 'dead')), [], 'nothing dead-lettered');
   t.equal(workers.flatMap((w) => w.lines).filter((l) => l.msg === 'master published').length, 1, 'still published once');
   t.equal(notices.requests.length, 1, 'still one notice');
+
+  // Each worker downloaded the recording once, however many of its tasks (the plan, chunks, the audio) used it.
+  for (const w of workers) t.ok(w.lines.filter((l) => l.msg === 'source downloaded').length <= 1, 'at most one download per worker');
+  const uses = all.filter((l) => l.msg === 'source downloaded' || /^source reused/.test(String(l.msg))).length;
+  t.ok(uses >= 7, `the source was used by ${uses} tasks (plan, four chunks, the killed one again, audio)`);
+  const sourcesDir = join(media, 'transcoder-scratch', 'sources');
   for (const w of alive) t.equal(await w.stop(), 0);
+  t.same(readdirSync(sourcesDir).filter((d) => !d.startsWith(`${victim.child.pid}-`)), [], 'each stopped worker deleted its copies');
 });
