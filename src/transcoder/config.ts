@@ -42,7 +42,7 @@ export const transcoderSchema = {
   vodCodecs: setting('VOD_CODECS', ['h264'] as readonly string[], list(oneOf(VIDEO_CODECS)), 'codecs every rung is encoded in (h264, hevc or h264,hevc; HEVC is hvc1 in fMP4 via libx265); a rung above H.264 level 4.2 (more than 8,704 macroblocks, e.g. 2560x1280 or any 4K) is HEVC only whatever this says'),
   vodFormat: setting('VOD_FORMAT', 'fmp4', oneOf(['fmp4', 'ts'] as const), 'VOD segment container: fmp4 (CMAF; the init segments carry the 360 boxes, HEVC possible) or ts (MPEG-TS, H.264 only: every rung stays H.264)'),
   pruneWithin: setting('LADDER_PRUNE', 0.15, decimal({ min: 0, max: 1 }), 'per-title pruning: after capping bitrates at the source\'s, a rung whose bitrate is within this fraction of the rung above it (or whose picture is the same size) is left out; 0 = keep every rung'),
-  rungTuning: setting('RUNG_TUNING', 'auto', (raw) => (typeof raw === 'string' && raw.trim() === 'auto' ? 'auto' : JSON.stringify(json(parseRungTuning)(raw))), 'per-rung encoder settings over PRESET and THREADS: JSON rules [{"maxPixels":N,"preset":"faster","threads":1},...], the first whose maxPixels (width x height) a rendition fits under applies; auto = rungs up to 854x480 on one thread each, larger ones on one thread per CPU (x264 would take 1.5 per CPU for each rendition); [] = none'),
+  rungTuning: setting('RUNG_TUNING', 'auto', (raw) => (typeof raw === 'string' && raw.trim() === 'auto' ? 'auto' : JSON.stringify(json(parseRungTuning)(raw))), 'per-rung encoder settings over PRESET and THREADS: JSON rules [{"maxPixels":N,"preset":"faster","threads":1},...], the first whose maxPixels (width x height) a rendition fits under applies; auto = every rung on one thread per CPU (x264 would take 1.5 per CPU for each rendition); [] = none'),
   preset: setting('PRESET', 'veryfast', oneOf(X264_PRESETS), 'x264 preset for every rendition'),
   segmentSeconds: setting('SEGMENT_SECONDS', 10, seconds({ min: 1, max: 60 }), 'HLS segment length; also the GOP length (keyframes aligned across renditions)'),
   concurrency: setting('CONCURRENCY', 1, integer({ min: 1, max: 64 }), 'jobs transcoded at once'),
@@ -99,16 +99,16 @@ export function autoParallelChunks(cpus: number): number {
 }
 
 /**
- * RUNG_TUNING=auto. Every rendition of a job is encoded in the one ffmpeg process at once, so the renditions
- * already keep the cores busy between them; x264's own default of 1.5 frame threads per CPU for each of them
- * oversubscribes the cores. Measured on 2 CPUs, 10 s of 1080p to the six-rung ladder: 25.7 CPU seconds with
- * x264's defaults, 24.0 with one thread for rungs up to 640x360, 22.1 with one up to 854x480 and 2 above. Pure.
+ * RUNG_TUNING=auto: every rung on one x264 thread per CPU (what the reference's `-threads $(nproc)` gives each
+ * output). ffmpeg 5.1 calls every encoder from its one main thread, so a rung on a single x264 thread is encoded
+ * there, in line, and holds up decoding and the other rungs; with two or more threads x264 takes the frame and
+ * returns. Measured on 2 CPUs, 30 s of 1080p to the six-rung ladder (npm run bench:transcode, quiet machine):
+ * one thread up to 854x480 and 2 above took 26.2 s (45.5 CPU s); 2 threads for every rung 24.6 s (46.9 CPU s);
+ * x264's own 1.5 per CPU 24.6 s (46.6 CPU s). The single-thread rule saves about 2 % CPU (useful where many
+ * workers share the cores: bench:fleet sets one thread per worker) and costs 7 % of the wall time. Pure.
  */
 export function autoRungTuning(cpus: number): TuningRule[] {
-  return [
-    { maxPixels: 854 * 480, threads: 1 },
-    { maxPixels: Number.MAX_SAFE_INTEGER, threads: Math.max(1, cpus) },
-  ];
+  return [{ maxPixels: Number.MAX_SAFE_INTEGER, threads: Math.max(1, cpus) }];
 }
 
 /** The encoding settings every job takes from the configuration (worker jobs and `transcode`). */

@@ -109,13 +109,14 @@ t.test('stitching fMP4 chunks: init segments moved and mapped, an identical one 
   t.throws(() => stitchPlaylists([{ dir: '/a', playlist: part([2], '../init.mp4') }]), /unexpected segment URI/);
 });
 
-t.test('RUNG_TUNING: the first rule a rendition fits under; auto = one thread for small rungs, one per CPU above', async (t) => {
+t.test('RUNG_TUNING: the first rule a rendition fits under; auto = one thread per CPU for every rung', async (t) => {
   const rules = parseRungTuning([{ maxPixels: 230400, threads: 1 }, { maxPixels: '1M', preset: 'faster' }]);
   t.same(tuningFor(rules, { width: 640, height: 360 }), { threads: 1 });
   t.same(tuningFor(rules, { width: 1280, height: 720 }), { preset: 'faster' });
   t.equal(tuningFor(rules, { width: 1920, height: 1080 }), undefined);
-  t.same(tuningFor(autoRungTuning(2), { width: 854, height: 480 }), { threads: 1 });
+  t.same(tuningFor(autoRungTuning(2), { width: 320, height: 180 }), { threads: 2 });
   t.same(tuningFor(autoRungTuning(2), { width: 1920, height: 1080 }), { threads: 2 });
+  t.same(tuningFor(autoRungTuning(1), { width: 1920, height: 1080 }), { threads: 1 });
   t.throws(() => parseRungTuning({}), /JSON array/);
   t.throws(() => parseRungTuning([{ maxPixels: 0 }]), /rule 1: maxPixels/);
   t.throws(() => parseRungTuning([{ maxPixels: 10, preset: 'warp' }]), /rule 1: preset/);
@@ -125,7 +126,8 @@ t.test('RUNG_TUNING: the first rule a rendition fits under; auto = one thread fo
 
 t.test('per-rung presets and threads, and HEVC, in the ffmpeg arguments', async (t) => {
   const plan = planRenditions({ width: 3840, height: 1920, fps: 30 }, DEFAULT_360_LADDER, { segmentSeconds: 2 });
-  const tuning = new Map(plan.video.map((r) => [r.name, tuningFor(autoRungTuning(2), r) ?? {}]));
+  const rules = parseRungTuning([{ maxPixels: 854 * 480, threads: 1 }, { maxPixels: Number.MAX_SAFE_INTEGER, threads: 2 }]);
+  const tuning = new Map(plan.video.map((r) => [r.name, tuningFor(rules, r) ?? {}]));
   const args = buildOutputArgs({ outDir: '/o', plan, preset: 'veryfast', threads: 0, tuning });
   const at = (k: string) => args[args.indexOf(k) + 1];
   const i640 = plan.video.findIndex((r) => r.width === 640);
