@@ -12,7 +12,7 @@ import { isPermanentFailure } from './permanent-failure';
 import { publishPoster } from './poster';
 import { publishAsset } from './publisher';
 import { maxPixelsOf } from './source-limits';
-import { assetName, extensionOf, isVideoKey } from './source-key';
+import { assetName, isVideoKey } from './source-key';
 import { FleetJobs, type FleetControl } from './fleet-job';
 import { FLEET_ETAG, parseFleetMessage, type FleetMessage } from './fleet-message';
 import { SourceCache, type HeldSource } from './source-cache';

@@ -26,14 +26,14 @@ export const FULL_READ_BYTES = 64 * 1024;
  * this project's 2-core VM with 8 streams, those wakeups (the scheduler and the hypervisor's
  * interrupt switching) and the per-read work cost more than packaging the packets: batching the
  * reads every 20 ms took 17 % off the origin's CPU, 50 ms another 21 %, 100 ms another 17-21 %,
- * 150 ms another 11 % (origins side by side, same load). The cost is at most `intervalMs` of added latency per packet,
- * against a glass-to-glass latency of about 1.3 s.
+ * 150 ms another 11 % (origins side by side, same load). The cost is at most `intervalMs` of added
+ * latency per packet, against a glass-to-glass latency of about 1.2 s through the edge.
  *
  * How: after a socket delivers data its handle stops reading; one shared timer restarts every
  * stopped socket together, and each then hands over everything the kernel buffered meanwhile in one
  * read. A read that filled the read buffer never stops the socket: one read a batch would cap a
- * stream at 64 KiB per batch (10 Mbit/s at 50 ms, less than a 4K 360 publish), so a fast stream is read
- * until the kernel has nothing left, and only then waits for the next batch.
+ * stream at 64 KiB per batch (3.5 Mbit/s at 150 ms, less than a 4K 360 publish), so a fast stream is
+ * read until the kernel has nothing left, and only then waits for the next batch.
  * `socket.pause()` cannot do this: a paused socket keeps reading until its stream buffer is
  * full. The handle's `reading` flag is left set while stopped, so Node's own read logic (which calls
  * readStart when that flag is clear) does not restart it early; a socket Node itself stopped since
