@@ -11,6 +11,11 @@ const MAXRATE_FACTOR = 1.1;
 /** ...rather than its two: a live rendition's buffer is also its latency. */
 const BUFSIZE_FACTOR = 1;
 
+/** Pure: the peak rate and VBV size of a live rendition (ladder or viewport) encoded at `bitrate`. */
+export function liveRateControl(bitrate: number): { maxrate: number; bufsize: number } {
+  return { maxrate: Math.round(bitrate * MAXRATE_FACTOR), bufsize: Math.round(bitrate * BUFSIZE_FACTOR) };
+}
+
 /**
  * Pure: the renditions LIVE_LADDER gives one source. Each box is fitted to the source's aspect
  * (so a 2:1 equirectangular source stays 2:1), largest first. A rung as large as the source or
@@ -26,7 +31,7 @@ export function planLiveLadder(source: { width: number; height: number }, rungs:
     const key = `${width}x${height}`;
     const had = bySize.get(key);
     if (had && had.bitrate >= rung.bitrate) continue;
-    bySize.set(key, { name: '', width, height, bitrate: rung.bitrate, maxrate: Math.round(rung.bitrate * MAXRATE_FACTOR), bufsize: Math.round(rung.bitrate * BUFSIZE_FACTOR) });
+    bySize.set(key, { name: '', width, height, bitrate: rung.bitrate, ...liveRateControl(rung.bitrate) });
   }
   const names = new Set<string>();
   return [...bySize.values()]

@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { writeAtomic } from './write-atomic';
 import { writeMasterPlaylist, type Variant } from '../shared/hls-playlist';
 import { reqVideoLayout } from '../shared/layout/hls-video-layout';
 import type { StreamLayout } from '../shared/layout/stream-layout';
@@ -101,10 +101,7 @@ export class LiveMaster {
     this.last = master;
     const path = this.opts.masterPath;
     // A failed write (reported to its caller) does not stop later ones.
-    this.io = this.io.catch(() => undefined).then(async () => {
-      await writeFile(`${path}.tmp`, master);
-      await rename(`${path}.tmp`, path);
-    });
+    this.io = this.io.catch(() => undefined).then(() => writeAtomic(path, master));
     return this.io;
   }
 }

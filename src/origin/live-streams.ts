@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { writeAtomic } from './write-atomic';
 import { join } from 'node:path';
 import { layoutJson, resolveLayout, type LayoutQuery, type StreamLayout } from '../shared/layout/stream-layout';
 import type { Logger } from '../shared/logger';
@@ -216,9 +216,7 @@ export class LiveStreams {
     stream.master.setLayout(layout);
     stream.ladder?.setLayout(layout);
     const path = join(this.hlsDir, `${stream.start.name}.json`);
-    writeFile(`${path}.tmp`, json)
-      .then(() => rename(`${path}.tmp`, path))
-      .catch((err) => this.log.error({ err, stream: stream.start.name }, `cannot write the layout JSON: ${(err as Error).message}`));
+    writeAtomic(path, json).catch((err) => this.log.error({ err, stream: stream.start.name }, `cannot write the layout JSON: ${(err as Error).message}`));
     this.log.info({ stream: stream.start.name, layout: json }, 'stream layout');
   }
 

@@ -1,6 +1,6 @@
 import type { StreamLayout } from '../shared/layout/stream-layout';
 import { roiFilters, viewportYaws } from '../shared/layout/viewport-roi';
-import type { LadderRung } from './live-ladder-plan';
+import { liveRateControl, type LadderRung } from './live-ladder-plan';
 
 /** LIVE_VIEWPORT_RENDITIONS with VIEWPORT_BITRATE_SHARE and VIEWPORT_QOFFSET. */
 export interface LiveViewportSettings {
@@ -25,8 +25,6 @@ export interface ViewportRung extends LadderRung {
  */
 const FALLBACK_BITS_PER_PIXEL = 0.1;
 const FALLBACK_FRAME_RATE = 30;
-/** As the ladder's rungs (live-ladder-plan.ts): peaks 10 % over the target, one second of VBV. */
-const MAXRATE_FACTOR = 1.1;
 
 /**
  * Pure: the viewport renditions of one live stream, or none. Only a 2:1 mono equirect picture gets them (each is
@@ -51,8 +49,7 @@ export function planLiveViewport(
     width,
     height,
     bitrate,
-    maxrate: Math.round(bitrate * MAXRATE_FACTOR),
-    bufsize: bitrate,
+    ...liveRateControl(bitrate),
     yaw,
     roi: roiFilters(width, height, yaw, settings.count, settings.qoffset),
   }));

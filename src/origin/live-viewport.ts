@@ -1,10 +1,11 @@
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { viewportListingJson } from '../shared/layout/viewport-listing';
 import { favouredBand } from '../shared/layout/viewport-roi';
 import type { StreamLayout } from '../shared/layout/stream-layout';
 import type { Logger } from '../shared/logger';
 import { LiveMaster } from './live-master';
+import { writeAtomic } from './write-atomic';
 import type { MediaInfo } from './media-info';
 
 export interface LiveViewportOptions {
@@ -78,8 +79,7 @@ export class LiveViewport {
     const path = join(this.opts.hlsDir, viewportListingFile(this.opts.name));
     this.io = this.io.catch(() => undefined).then(async () => {
       if (this.removed) return;
-      await writeFile(`${path}.tmp`, text);
-      await rename(`${path}.tmp`, path);
+      await writeAtomic(path, text);
     });
     return this.io;
   }

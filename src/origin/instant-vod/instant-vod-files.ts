@@ -1,4 +1,5 @@
-import { copyFile, link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, readFile, rm, stat } from 'node:fs/promises';
+import { writeAtomic } from '../write-atomic';
 import { join } from 'node:path';
 import { vodPlaylistText } from './vod-playlist';
 import type { JournalSegment } from './vod-journal';
@@ -36,11 +37,6 @@ export async function linkOrCopy(from: string, to: string): Promise<void> {
 
 export function fileExists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
-}
-
-async function writeAtomic(path: string, data: string): Promise<void> {
-  await writeFile(`${path}.tmp`, data);
-  await rename(`${path}.tmp`, path);
 }
 
 /**

@@ -1,9 +1,10 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import type { DelayedUnlink } from '../delayed-unlink';
 import { VARIANT_PLAYLIST } from '../hls-leftovers';
+import { writeAtomic } from '../write-atomic';
 import { VariantRetention } from '../variant-retention';
 import type { LiveMaster } from '../live-master';
 import { FLV_AUDIO, FLV_VIDEO } from '../flv-writer';
@@ -136,11 +137,11 @@ export class LivePackager {
     const listed = rendition.listedSegments;
     this.io = this.io
       .then(async () => {
-        if (init) await this.writeAtomic(s.initUri, init);
-        await this.writeAtomic(`${s.msn}.m4s`, s.bytes);
+        if (init) await this.writeVariantFile(s.initUri, init);
+        await this.writeVariantFile(`${s.msn}.m4s`, s.bytes);
         // Linked before the retention below can delete the live copy.
         await this.opts.instantVod?.add({ ...s, bytes: s.bytes.length }, this.variantDir).catch((err) => this.log.error({ err }, `instant VOD: cannot keep segment ${s.msn}: ${(err as Error).message}`));
-        await this.writeAtomic(VARIANT_PLAYLIST, playlist);
+        await this.writeVariantFile(VARIANT_PLAYLIST, playlist);
         // Only once the playlist without them is on disk do the segments that left it start their time.
         this.retention.observe(listed);
         await this.opts.master.update(sizes);
@@ -148,10 +149,8 @@ export class LivePackager {
       .catch((err) => this.log.error({ err }, `cannot write segment ${s.msn}: ${(err as Error).message}`));
   }
 
-  private async writeAtomic(file: string, data: Buffer | string): Promise<void> {
-    const path = join(this.variantDir, file);
-    await writeFile(`${path}.tmp`, data);
-    await rename(`${path}.tmp`, path);
+  private writeVariantFile(file: string, data: Buffer | string): Promise<void> {
+    return writeAtomic(join(this.variantDir, file), data);
   }
 
   /** Ends the publish: the last segment and the final playlist (#EXT-X-ENDLIST) are written. */
@@ -169,7 +168,7 @@ export class LivePackager {
       return;
     }
     const playlist = p.rendition.diskPlaylistText();
-    this.io = this.io.then(() => this.writeAtomic(VARIANT_PLAYLIST, playlist)).catch((err) => this.log.error({ err }, 'cannot write the final playlist')).then(finishVod);
+    this.io = this.io.then(() => this.writeVariantFile(VARIANT_PLAYLIST, playlist)).catch((err) => this.log.error({ err }, 'cannot write the final playlist')).then(finishVod);
     await this.io;
     p.rendition.close();
   }
