@@ -88,11 +88,26 @@ function scaleTo(r: VideoRendition): string {
 }
 
 /**
- * The filter graph: each projection's renditions are scaled in a cascade, largest from the source
- * and every smaller one from the next larger (cheaper than scaling the full-size source N times,
- * and the decoded source is read once). Cubemaps come from v360 at their largest size. Viewport
- * renditions (all of one size) are scaled once, then each copy gets its own regions of interest.
- * Outputs are labelled [r0], [r1], ... in plan order. Pure.
+ * Where each rendition of a set (sorted largest first) is scaled from: the smallest larger rendition at least
+ * twice its size in both dimensions, else `fallback` (-1: the set's head). Scaling from a picture a little
+ * larger (1.33x, 1.5x) filters it twice at odd ratios: measured on the bench source, a 180p made through
+ * every rung of the ladder read SSIM 0.9942 against an ideal (lanczos) 180p, one made through 360p 0.9970,
+ * the same as one scaled straight from 1080p, at a fraction of the cost. Pure.
+ */
+export function scaleParents(sizes: ReadonlyArray<{ width: number; height: number }>, fallback: -1 | 0): number[] {
+  return sizes.map((r, i) => {
+    if (i === 0) return -1;
+    for (let p = i - 1; p >= 0; p--) if (sizes[p].width >= 2 * r.width && sizes[p].height >= 2 * r.height) return p;
+    return fallback;
+  });
+}
+
+/**
+ * The filter graph: the decoded source is read once; each projection's renditions are scaled in a
+ * cascade (see scaleParents), the largest from the source, which costs about half of scaling every
+ * rendition from the full-size source. Cubemaps come from v360 at their largest size and the smaller
+ * ones from that. Viewport renditions (all of one size) are scaled once, then each copy gets its own
+ * regions of interest. Outputs are labelled [r0], [r1], ... in plan order. Pure.
  */
 export function buildFilterGraph(plan: RenditionPlan): string {
   const indexed = plan.video.map((r, index) => ({ r, index }));
@@ -106,14 +121,18 @@ export function buildFilterGraph(plan: RenditionPlan): string {
   const parts: string[] = [];
   parts.push(`[0:v]format=yuv420p${heads.length > 1 ? `,split=${heads.length}${heads.map((h) => `[${h}]`).join('')}` : `[${heads[0]}]`}`);
   sets.forEach((set, si) => {
-    let from = heads[si];
+    const cubemap = set[0].r.projection === 'cubemap';
+    // A cubemap's smaller faces come from its own largest, never from the equirect source.
+    const parents = scaleParents(set.map((x) => x.r), cubemap ? 0 : -1);
+    const input = set.map((_, i) => `c${si}_${i}`);
+    const children = (p: number) => parents.flatMap((q, i) => (q === p ? [i] : []));
+    const fromHead = children(-1);
+    if (fromHead.length === 1) input[fromHead[0]] = heads[si];
+    else parts.push(`[${heads[si]}]split=${fromHead.length}${fromHead.map((i) => `[${input[i]}]`).join('')}`);
     set.forEach(({ r, index }, i) => {
-      const first = i === 0;
-      const filter = first && r.projection === 'cubemap' ? `v360=input=e:output=c3x2:w=${r.width}:h=${r.height},setsar=1` : scaleTo(r);
-      const last = i === set.length - 1;
-      const next = `n${si}_${i}`;
-      parts.push(`[${from}]${filter}${last ? `[r${index}]` : `,split=2[r${index}][${next}]`}`);
-      from = next;
+      const filter = i === 0 && cubemap ? `v360=input=e:output=c3x2:w=${r.width}:h=${r.height},setsar=1` : scaleTo(r);
+      const outs = [`r${index}`, ...children(i).map((c) => input[c])];
+      parts.push(`[${input[i]}]${filter}${outs.length > 1 ? `,split=${outs.length}` : ''}${outs.map((o) => `[${o}]`).join('')}`);
     });
   });
   if (viewport.length > 0) {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { avcCodecString, avcProfileIdc, hexDumpToBuffer } from '../../src/transcoder/avc-codec';
-import { buildFilterGraph, buildOutputArgs, parseProgressLine, progressOf } from '../../src/transcoder/ffmpeg-hls-job';
+import { buildFilterGraph, buildOutputArgs, parseProgressLine, progressOf, scaleParents } from '../../src/transcoder/ffmpeg-hls-job';
 import { DEFAULT_LADDER, planRenditions } from '../../src/transcoder/ladder';
 
 t.test('progress lines: output time and speed; percent and ETA from the duration', async (t) => {
@@ -28,7 +28,28 @@ t.test('one filter graph: one decode, cascaded scaling, cubemaps from v360, outp
   t.equal((graph.match(/\[0:v\]/g) ?? []).length, 1, 'the source is read once');
   t.equal((graph.match(/v360=/g) ?? []).length, 1);
   for (let i = 0; i < plan.video.length; i++) t.match(graph, `[r${i}]`);
-  t.match(graph, '[src0]scale=1280:640:flags=bicubic,setsar=1,split=2[r4]');
+  // Each scale reads the source, the cubemap's largest faces (v360's output), or a rendition at least twice its size.
+  const size = new Map<string, { w: number; h: number }>([['src0', { w: 1280, h: 640 }], ['src1', { w: 1280, h: 640 }]]);
+  const whole = new Set(['src0', 'src1']);
+  for (const part of graph.split(';').slice(1)) {
+    const [input, ...outs] = [...part.matchAll(/\[(\w+)\]/g)].map((m) => m[1]);
+    const from = size.get(input);
+    if (!from) {
+      t.fail(`${part}: reads a picture made before it`);
+      continue;
+    }
+    const made = /(?:scale=|v360=.*:w=)(\d+):(?:h=)?(\d+)/.exec(part);
+    const own = made ? { w: Number(made[1]), h: Number(made[2]) } : from;
+    if (part.includes('scale=') && !whole.has(input)) t.ok(from.w >= 2 * own.w && from.h >= 2 * own.h, `${part}: from a picture twice its size`);
+    for (const out of outs) {
+      size.set(out, own);
+      if (part.includes('v360=') || (!made && whole.has(input))) whole.add(out);
+    }
+  }
+  t.match(graph, /\[src0\]split=\d+\[c0_0\]/, 'the source feeds the largest rendition and those under half its size');
+  t.match(graph, '[c0_0]scale=1280:640:flags=bicubic,setsar=1,split=');
+  t.same(scaleParents([{ width: 1920, height: 1080 }, { width: 1280, height: 720 }, { width: 854, height: 480 }, { width: 640, height: 360 }, { width: 426, height: 240 }, { width: 320, height: 180 }], -1), [-1, -1, 0, 1, 2, 3]);
+  t.same(scaleParents([{ width: 1536, height: 1024 }, { width: 960, height: 640 }, { width: 480, height: 320 }], 0), [-1, 0, 1], 'a cubemap falls back to its largest');
   const args = buildOutputArgs({ outDir: '/o', plan, preset: 'veryfast', threads: 2 });
   const at = (k: string) => args[args.indexOf(k) + 1];
   t.equal(at('-g'), String(plan.gop));
