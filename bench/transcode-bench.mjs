@@ -266,6 +266,7 @@ async function presetLever() {
     { label: 'superfast', preset: 'superfast' },
     { label: `${PRESET} (reference)`, preset: PRESET, reference: true },
     { label: `${PRESET} me=dia`, preset: PRESET, params: 'me=dia' },
+    { label: 'me=dia lookahead 20', preset: PRESET, params: 'me=dia:rc-lookahead=20' },
     { label: 'faster', preset: 'faster' },
   ];
   const dir = join(work, 'presets');
