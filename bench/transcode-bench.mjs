@@ -12,9 +12,10 @@
 // then the ratios, SSIM on every rung for both, and the ceilings: the reference's and our CPU seconds spread
 // over every CPU, the least wall time each amount of work could take. --levers also runs ours without
 // per-rung threads (RUNG_TUNING=[]), to show what that lever gives, and times the scaling cascade alone
-// against scaling every rung from the source; pruned rungs are in the job log. --presets measures the per-rung preset lever: each rung encoded
-// alone with each candidate x264 setting, its encoder CPU (decoding and scaling measured apart and taken off)
-// and its SSIM, then the cheapest choice per rung that keeps the SSIM of the reference's setting.
+// against scaling every rung from the source; pruned rungs are in the job log. --presets measures the
+// per-rung preset lever: each rung encoded alone with each candidate x264 setting, its encoder CPU (decoding
+// and scaling measured apart and taken off) and its SSIM, then the cheapest choice per rung that keeps the
+// SSIM of the reference's setting.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
